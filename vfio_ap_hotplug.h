@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Hot-plug engine: the guest's AP configuration as pure functions of masks.
+ *
+ * Nothing declared here takes a lock, issues an AP instruction or touches
+ * KVM.  Callers snapshot their state into the structures below, ask the
+ * engine what the guest should see, and apply the answer once.
+ */
+#ifndef _VFIO_AP_HOTPLUG_H_
+#define _VFIO_AP_HOTPLUG_H_
+
+#include <linux/bitmap.h>
+#include <linux/types.h>
+
+/* Architectural limits: APIDs and APQIs are 8 bits wide. */
+#define VFIO_AP_MAX_ADAPTERS	256
+#define VFIO_AP_MAX_DOMAINS	256
+
+/* Length of one line of matrix output: "aa.dddd\n". */
+#define VFIO_AP_APQN_LINE_LEN	8
+
+/**
+ * struct vfio_ap_apcb - the three masks of an AP control block
+ * @apm: adapters, bit n = APID n
+ * @aqm: usage domains, bit n = APQI n
+ * @adm: control domains, bit n = domain n
+ *
+ * Bits are numbered MSB-0, as the architecture numbers them: ID n is
+ * set_bit_inv(n).  QCI, the AP bus masks and the CRYCB use the same layout,
+ * so masks move between them by copy.  The same type describes what is
+ * assigned to an mdev, what the host's configuration holds and what a
+ * guest sees.
+ */
+struct vfio_ap_apcb {
+	DECLARE_BITMAP(apm, VFIO_AP_MAX_ADAPTERS);
+	DECLARE_BITMAP(aqm, VFIO_AP_MAX_DOMAINS);
+	DECLARE_BITMAP(adm, VFIO_AP_MAX_DOMAINS);
+};
+
+/**
+ * struct vfio_ap_queue_map - which queues vfio_ap can hand to a guest
+ * @usable: for each APID, the APQIs (MSB-0) whose queue device is bound to
+ *	    vfio_ap and is not known to be broken (checkstopped or deconfigured)
+ *
+ * 8 KiB; callers keep one instance, not one per mdev.
+ */
+struct vfio_ap_queue_map {
+	unsigned long usable[VFIO_AP_MAX_ADAPTERS][BITS_TO_LONGS(VFIO_AP_MAX_DOMAINS)];
+};
+
+/**
+ * struct vfio_ap_plug_result - what the engine decided for one mdev
+ * @guest: the APCB the guest must see now
+ * @unplugged_apm: adapters the guest had before and loses now
+ * @unplugged_aqm: domains the guest had before and loses now
+ * @changed: @guest differs from the previous guest APCB in any mask
+ *
+ * Queues that leave the guest are (@unplugged_apm x old aqm) plus
+ * (kept adapters x @unplugged_aqm); see vfio_ap_for_each_unplugged_apqn().
+ */
+struct vfio_ap_plug_result {
+	struct vfio_ap_apcb guest;
+	DECLARE_BITMAP(unplugged_apm, VFIO_AP_MAX_ADAPTERS);
+	DECLARE_BITMAP(unplugged_aqm, VFIO_AP_MAX_DOMAINS);
+	bool changed;
+};
+
+/* --- masks and matrices (vfio_ap_hotplug.c) --- */
+
+void vfio_ap_apcb_clear(struct vfio_ap_apcb *apcb);
+bool vfio_ap_apcb_equal(const struct vfio_ap_apcb *a,
+			const struct vfio_ap_apcb *b);
+bool vfio_ap_apcb_empty(const struct vfio_ap_apcb *apcb);
+
+bool vfio_ap_matrices_intersect(const unsigned long *apm_a,
+				const unsigned long *aqm_a,
+				const unsigned long *apm_b,
+				const unsigned long *aqm_b);
+
+int vfio_ap_mask_highest_bit(const unsigned long *mask, unsigned int nbits);
+
+bool vfio_ap_queue_map_test(const struct vfio_ap_queue_map *map,
+			    unsigned int apid, unsigned int apqi);
+void vfio_ap_queue_map_set(struct vfio_ap_queue_map *map,
+			   unsigned int apid, unsigned int apqi, bool usable);
+
+/* --- the engine (vfio_ap_hotplug.c) --- */
+
+void vfio_ap_compute_guest(const struct vfio_ap_apcb *assigned,
+			   const struct vfio_ap_apcb *host,
+			   const struct vfio_ap_queue_map *queues,
+			   const struct vfio_ap_apcb *old_guest,
+			   struct vfio_ap_plug_result *res);
+
+bool vfio_ap_apqn_unplugged(const struct vfio_ap_apcb *old_guest,
+			    const struct vfio_ap_plug_result *res,
+			    unsigned int apid, unsigned int apqi);
+
+/**
+ * vfio_ap_for_each_unplugged_apqn - walk the queues that left the guest
+ * @old: the previous guest APCB
+ * @res: the engine's result computed from @old
+ * @apid: unsigned long iterator for the adapter
+ * @apqi: unsigned long iterator for the domain
+ */
+#define vfio_ap_for_each_unplugged_apqn(old, res, apid, apqi)		\
+	for_each_set_bit_inv(apid, (old)->apm, VFIO_AP_MAX_ADAPTERS)	\
+		for_each_set_bit_inv(apqi, (old)->aqm, VFIO_AP_MAX_DOMAINS) \
+			if (vfio_ap_apqn_unplugged(old, res, apid, apqi))
+
+/* --- sysfs input and output (vfio_ap_format.c) --- */
+
+int vfio_ap_parse_id(const char *buf, unsigned int max_id,
+		     unsigned long *id);
+int vfio_ap_parse_ap_config(const char *buf, struct vfio_ap_apcb *apcb);
+int vfio_ap_check_apcb_limits(const struct vfio_ap_apcb *apcb,
+			      unsigned int max_apid, unsigned int max_apqi);
+
+ssize_t vfio_ap_format_matrix(char *buf, size_t size,
+			      const unsigned long *apm,
+			      const unsigned long *aqm);
+ssize_t vfio_ap_format_domains(char *buf, size_t size,
+			       const unsigned long *adm);
+ssize_t vfio_ap_format_ap_config(char *buf, size_t size,
+				 const struct vfio_ap_apcb *apcb);
+
+#endif /* _VFIO_AP_HOTPLUG_H_ */
