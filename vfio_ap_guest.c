@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest side of vfio_ap: applies the hot-plug engine's decisions to the
+ * guest's CRYCB, attaches and detaches guests, and hands the queues a guest
+ * loses to the reset engine.
+ */
+
+#include <linux/kvm_host.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+
+#include "vfio_ap_private.h"
+#include "vfio_ap_trace.h"
+
+/**
+ * vfio_ap_mdev_owning() - find the mdev an APQN is assigned to
+ * @apid: adapter number
+ * @apqi: domain number
+ *
+ * Assignments never overlap, so there is at most one.
+ *
+ * Context: cfg_lock or state_lock held.
+ * Return: the mdev, or NULL if no mdev has APQN (@apid, @apqi).
+ */
+struct vfio_ap_mdev *vfio_ap_mdev_owning(unsigned long apid,
+					 unsigned long apqi)
+{
+	struct vfio_ap_mdev *m;
+
+	list_for_each_entry(m, &vfio_ap_drv.mdevs, node)
+		if (test_bit_inv(apid, m->assigned.apm) &&
+		    test_bit_inv(apqi, m->assigned.aqm))
+			return m;
+
+	return NULL;
+}
+
+static void vfio_ap_crycb_set(struct kvm *kvm, struct vfio_ap_apcb *apcb)
+{
+	mutex_lock(&kvm->lock);
+	kvm_arch_crypto_set_masks(kvm, apcb->apm, apcb->aqm, apcb->adm);
+	mutex_unlock(&kvm->lock);
+}
+
+static void vfio_ap_crycb_clear(struct kvm *kvm)
+{
+	mutex_lock(&kvm->lock);
+	kvm_arch_crypto_clear_masks(kvm);
+	mutex_unlock(&kvm->lock);
+}
+
+static void vfio_ap_collect_unplugged(const struct vfio_ap_apcb *old,
+				      const struct vfio_ap_plug_result *res,
+				      struct list_head *resets)
+{
+	struct vfio_ap_queue *q;
+	unsigned long apid, apqi;
+
+	vfio_ap_for_each_unplugged_apqn(old, res, apid, apqi) {
+		q = vfio_ap_queue_lookup(apid, apqi);
+		if (q)
+			vfio_ap_reset_batch_add(resets, q);
+	}
+}
+
+/**
+ * vfio_ap_guest_refresh() - bring what an mdev's guest sees up to date
+ * @m: the mdev
+ * @resets: collects the queues a running guest loses
+ *
+ * Asks the hot-plug engine what the guest should see now and, only if that
+ * differs from what it sees, updates the CRYCB once and tells userspace.
+ * Resetting the collected queues is left to the caller so that one event
+ * resets all its queues together.
+ *
+ * Context: cfg_lock held.
+ * Return: true if the guest's configuration changed.
+ */
+bool vfio_ap_guest_refresh(struct vfio_ap_mdev *m, struct list_head *resets)
+{
+	struct vfio_ap_plug_result res;
+	struct vfio_ap_apcb old = m->guest;
+
+	vfio_ap_compute_guest(&m->assigned, &vfio_ap_drv.host,
+			      &vfio_ap_drv.queue_map, &old, &res);
+	if (!res.changed)
+		return false;
+
+	mutex_lock(&vfio_ap_drv.state_lock);
+	m->guest = res.guest;
+	mutex_unlock(&vfio_ap_drv.state_lock);
+	trace_vfio_ap_guest_update(vfio_ap_mdev_uuid(m), !!m->kvm, &old,
+				   &res.guest);
+
+	/* Without a guest no queue was in use: nothing to update or reset. */
+	if (!m->kvm)
+		return true;
+	vfio_ap_crycb_set(m->kvm, &m->guest);
+	vfio_ap_signal_cfg_chg(m);
+	vfio_ap_collect_unplugged(&old, &res, resets);
+
+	return true;
+}
+
+/* Resets that break queues change what guests may get: apply that too. */
+static void vfio_ap_run_resets(struct list_head *resets)
+{
+	struct vfio_ap_mdev *m;
+
+	if (!vfio_ap_reset_batch_run(resets))
+		return;
+
+	list_for_each_entry(m, &vfio_ap_drv.mdevs, node)
+		vfio_ap_guest_refresh(m, resets);
+	/* A second round of failures waits for the next event. */
+	vfio_ap_reset_batch_run(resets);
+}
+
+/**
+ * vfio_ap_guest_apply() - refresh one mdev's guest and reset what it lost
+ * @m: the mdev whose assignment or queues changed
+ *
+ * Context: cfg_lock held.
+ */
+void vfio_ap_guest_apply(struct vfio_ap_mdev *m)
+{
+	LIST_HEAD(resets);
+
+	vfio_ap_guest_refresh(m, &resets);
+	vfio_ap_run_resets(&resets);
+}
+
+/**
+ * vfio_ap_guest_apply_all() - refresh every guest after a host change
+ *
+ * Each guest gets at most one CRYCB update; the queues all guests lose are
+ * reset in one batch.
+ *
+ * Context: cfg_lock held.
+ */
+void vfio_ap_guest_apply_all(void)
+{
+	struct vfio_ap_mdev *m;
+	LIST_HEAD(resets);
+
+	list_for_each_entry(m, &vfio_ap_drv.mdevs, node)
+		vfio_ap_guest_refresh(m, &resets);
+	vfio_ap_run_resets(&resets);
+}
+
+/**
+ * vfio_ap_guest_collect_queues() - add every queue a guest sees to a batch
+ * @m: the mdev
+ * @resets: the reset batch
+ *
+ * Context: cfg_lock held.
+ */
+void vfio_ap_guest_collect_queues(struct vfio_ap_mdev *m,
+				  struct list_head *resets)
+{
+	struct vfio_ap_queue *q;
+	unsigned long apid, apqi;
+
+	for_each_set_bit_inv(apid, m->guest.apm, VFIO_AP_MAX_ADAPTERS)
+		for_each_set_bit_inv(apqi, m->guest.aqm, VFIO_AP_MAX_DOMAINS) {
+			q = vfio_ap_queue_lookup(apid, apqi);
+			if (q)
+				vfio_ap_reset_batch_add(resets, q);
+		}
+}
+
+static bool vfio_ap_kvm_is_served(struct kvm *kvm)
+{
+	struct vfio_ap_mdev *m;
+
+	list_for_each_entry(m, &vfio_ap_drv.mdevs, node)
+		if (m->kvm == kvm)
+			return true;
+
+	return false;
+}
+
+static bool vfio_ap_hook_install(struct vfio_ap_mdev *m, struct kvm *kvm)
+{
+	bool installed = false;
+
+	down_write(&kvm->arch.crypto.pqap_hook_rwsem);
+	if (!kvm->arch.crypto.pqap_hook) {
+		kvm->arch.crypto.pqap_hook = &m->pqap_hook;
+		installed = true;
+	}
+	up_write(&kvm->arch.crypto.pqap_hook_rwsem);
+
+	return installed;
+}
+
+/* Once this returns no vCPU is in, or will enter, the hook of @m. */
+static void vfio_ap_hook_remove(struct kvm *kvm)
+{
+	down_write(&kvm->arch.crypto.pqap_hook_rwsem);
+	kvm->arch.crypto.pqap_hook = NULL;
+	up_write(&kvm->arch.crypto.pqap_hook_rwsem);
+}
+
+/**
+ * vfio_ap_guest_attach() - give a guest its AP configuration
+ * @m: the mdev being opened
+ * @kvm: the guest
+ *
+ * Return: 0, or -EPERM if another mdev already serves @kvm; then nothing
+ * has changed.
+ */
+int vfio_ap_guest_attach(struct vfio_ap_mdev *m, struct kvm *kvm)
+{
+	int ret = 0;
+
+	mutex_lock(&vfio_ap_drv.cfg_lock);
+	if (vfio_ap_kvm_is_served(kvm) || !vfio_ap_hook_install(m, kvm)) {
+		ret = -EPERM;
+		goto out;
+	}
+
+	mutex_lock(&vfio_ap_drv.state_lock);
+	m->kvm = kvm;
+	mutex_unlock(&vfio_ap_drv.state_lock);
+	trace_vfio_ap_guest_update(vfio_ap_mdev_uuid(m), true, NULL, &m->guest);
+	vfio_ap_crycb_set(kvm, &m->guest);
+out:
+	mutex_unlock(&vfio_ap_drv.cfg_lock);
+	return ret;
+}
+
+/**
+ * vfio_ap_guest_detach() - take everything away from a guest
+ * @m: the mdev being closed
+ *
+ * Clears the CRYCB, resets every queue the guest saw and releases its
+ * interrupt resources.
+ */
+void vfio_ap_guest_detach(struct vfio_ap_mdev *m)
+{
+	struct kvm *kvm;
+	LIST_HEAD(resets);
+
+	mutex_lock(&vfio_ap_drv.cfg_lock);
+	kvm = m->kvm;
+	if (!kvm)
+		goto out;
+
+	vfio_ap_hook_remove(kvm);
+	vfio_ap_crycb_clear(kvm);
+	trace_vfio_ap_guest_update(vfio_ap_mdev_uuid(m), false, &m->guest,
+				   NULL);
+	/* From here on refreshes leave this guest's CRYCB alone. */
+	mutex_lock(&vfio_ap_drv.state_lock);
+	m->kvm = NULL;
+	mutex_unlock(&vfio_ap_drv.state_lock);
+
+	vfio_ap_guest_collect_queues(m, &resets);
+	vfio_ap_run_resets(&resets);
+
+	/* Interrupts of queues that left the host before they were reset. */
+	mutex_lock(&vfio_ap_drv.state_lock);
+	vfio_ap_irq_release_all(m);
+	mutex_unlock(&vfio_ap_drv.state_lock);
+out:
+	mutex_unlock(&vfio_ap_drv.cfg_lock);
+}
+
+/**
+ * vfio_ap_guest_reset() - reset every queue a guest sees
+ * @m: the mdev (VFIO_DEVICE_RESET)
+ *
+ * The guest keeps its configuration, minus queues the reset found broken.
+ */
+void vfio_ap_guest_reset(struct vfio_ap_mdev *m)
+{
+	LIST_HEAD(resets);
+
+	mutex_lock(&vfio_ap_drv.cfg_lock);
+	vfio_ap_guest_collect_queues(m, &resets);
+	vfio_ap_run_resets(&resets);
+	mutex_unlock(&vfio_ap_drv.cfg_lock);
+}

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * AP queue interrupts of a guest: the PQAP(AQIC) hook KVM calls from a
+ * vCPU, and the NIB page pin and guest ISC registration that back an
+ * enabled queue until it is disabled, reset, unmapped or removed.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/delay.h>
+#include <linux/iommu.h>
+#include <linux/kvm_host.h>
+#include <linux/mm.h>
+#include <linux/vfio.h>
+#include <asm/ap.h>
+#include <asm/sclp.h>
+
+#include "vfio_ap_private.h"
+#include "vfio_ap_trace.h"
+
+/* GR0 of PQAP: function code in bits 32-39, APQN in bits 48-63. */
+#define VFIO_AP_PQAP_APQN_MASK	0xffffUL
+
+static struct ap_queue_status vfio_ap_status_rc(u8 response_code)
+{
+	struct ap_queue_status status = {};
+
+	status.response_code = response_code;
+	return status;
+}
+
+/**
+ * vfio_ap_irq_release() - drop a queue's NIB pin and GISC registration
+ * @q: the queue; nothing happens if its interrupts are not ours
+ *
+ * Call only once the queue's interrupts are off (reset, AQIC disable) or
+ * the queue is gone: the machine may store into the NIB until then.
+ *
+ * Context: state_lock held.
+ */
+void vfio_ap_irq_release(struct vfio_ap_queue *q)
+{
+	struct vfio_ap_mdev *m = q->irq_mdev;
+
+	if (!m)
+		return;
+	vfio_unpin_pages(&m->vdev, ALIGN_DOWN(q->nib_iova, PAGE_SIZE), 1);
+	kvm_s390_gisc_unregister(q->irq_kvm, q->gisc);
+	list_del_init(&q->irq_node);
+	q->irq_mdev = NULL;
+	q->irq_kvm = NULL;
+	q->nib_iova = 0;
+	trace_vfio_ap_irq(q->qid, false, AP_RESPONSE_NORMAL);
+}
+
+/**
+ * vfio_ap_irq_release_all() - release the interrupts of all of a guest's queues
+ * @m: the mdev
+ *
+ * Context: state_lock held.
+ */
+void vfio_ap_irq_release_all(struct vfio_ap_mdev *m)
+{
+	struct vfio_ap_queue *q, *tmp;
+
+	list_for_each_entry_safe(q, tmp, &m->irq_queues, irq_node)
+		vfio_ap_irq_release(q);
+}
+
+static void vfio_ap_irq_record(struct vfio_ap_queue *q, struct vfio_ap_mdev *m,
+			       dma_addr_t nib, u8 gisc)
+{
+	q->irq_mdev = m;
+	q->irq_kvm = m->kvm;
+	q->nib_iova = nib;
+	q->gisc = gisc;
+	list_add_tail(&q->irq_node, &m->irq_queues);
+}
+
+static union ap_qirq_ctrl vfio_ap_irq_ctrl(struct kvm *kvm, u8 gisc, int nisc)
+{
+	union ap_qirq_ctrl ctrl = {};
+
+	ctrl.ir = 1;
+	ctrl.isc = nisc;
+	ctrl.gisc = gisc;
+	ctrl.gf = sclp.has_gisaf ? 1 : 0;
+	/* The GISA lies below 2 GiB; AQIC takes its origin in 16-byte units. */
+	ctrl.gisa = (u32)virt_to_phys(kvm->arch.gisa_int.origin) >> 4;
+
+	return ctrl;
+}
+
+/* The guest's interrupts are delivered through its GISA, into its NIB. */
+static struct ap_queue_status vfio_ap_irq_enable(struct vfio_ap_queue *q,
+						 struct vfio_ap_mdev *m,
+						 u8 gisc, dma_addr_t nib)
+{
+	struct ap_queue_status status;
+	struct page *page;
+	int nisc, ret;
+
+	if (q->irq_mdev)
+		return vfio_ap_status_rc(AP_RESPONSE_OTHERWISE_CHANGED);
+
+	ret = vfio_pin_pages(&m->vdev, ALIGN_DOWN(nib, PAGE_SIZE), 1,
+			     IOMMU_READ | IOMMU_WRITE, &page);
+	if (ret != 1)
+		return vfio_ap_status_rc(AP_RESPONSE_INVALID_ADDRESS);
+
+	nisc = kvm_s390_gisc_register(m->kvm, gisc);
+	if (nisc < 0) {
+		vfio_unpin_pages(&m->vdev, ALIGN_DOWN(nib, PAGE_SIZE), 1);
+		return vfio_ap_status_rc(AP_RESPONSE_OTHERWISE_CHANGED);
+	}
+
+	status = ap_aqic(q->qid, vfio_ap_irq_ctrl(m->kvm, gisc, nisc),
+			 page_to_phys(page) + offset_in_page(nib));
+	if (status.response_code == AP_RESPONSE_NORMAL) {
+		vfio_ap_irq_record(q, m, nib, gisc);
+	} else {
+		kvm_s390_gisc_unregister(m->kvm, gisc);
+		vfio_unpin_pages(&m->vdev, ALIGN_DOWN(nib, PAGE_SIZE), 1);
+	}
+
+	return status;
+}
+
+/* AQIC only starts the disablement; the NIB stays live until it is done. */
+static bool vfio_ap_irq_wait_off(struct vfio_ap_queue *q)
+{
+	struct ap_queue_status status;
+	int i;
+
+	for (i = 0; i < VFIO_AP_IRQ_OFF_POLLS; i++) {
+		status = ap_tapq(q->qid, NULL);
+		if (status.response_code != AP_RESPONSE_NORMAL &&
+		    status.response_code != AP_RESPONSE_BUSY &&
+		    status.response_code != AP_RESPONSE_RESET_IN_PROGRESS)
+			return true;
+		if (!status.irq_enabled)
+			return true;
+		msleep(VFIO_AP_IRQ_OFF_POLL_MS);
+	}
+
+	return false;
+}
+
+static struct ap_queue_status vfio_ap_irq_disable(struct vfio_ap_queue *q)
+{
+	union ap_qirq_ctrl ctrl = {};
+	struct ap_queue_status status;
+
+	status = ap_aqic(q->qid, ctrl, 0);
+	switch (status.response_code) {
+	case AP_RESPONSE_NORMAL:
+	case AP_RESPONSE_OTHERWISE_CHANGED:
+		/* If it never turns off, the next reset releases it. */
+		if (vfio_ap_irq_wait_off(q))
+			vfio_ap_irq_release(q);
+		break;
+	case AP_RESPONSE_Q_NOT_AVAIL:
+	case AP_RESPONSE_DECONFIGURED:
+	case AP_RESPONSE_CHECKSTOPPED:
+		/* No queue left to store into the NIB. */
+		vfio_ap_irq_release(q);
+		break;
+	default:
+		break;
+	}
+
+	return status;
+}
+
+/**
+ * vfio_ap_irq_dma_unmap() - stop interrupts whose NIB userspace unmaps
+ * @m: the mdev
+ * @iova: start of the unmapped range
+ * @length: its length
+ *
+ * The pin must go whatever the queue answers: VFIO waits for it.
+ */
+void vfio_ap_irq_dma_unmap(struct vfio_ap_mdev *m, u64 iova, u64 length)
+{
+	struct vfio_ap_queue *q, *tmp;
+	u64 nib_page;
+
+	mutex_lock(&vfio_ap_drv.state_lock);
+	list_for_each_entry_safe(q, tmp, &m->irq_queues, irq_node) {
+		nib_page = ALIGN_DOWN(q->nib_iova, PAGE_SIZE);
+		if (nib_page + PAGE_SIZE <= iova || nib_page >= iova + length)
+			continue;
+		vfio_ap_irq_disable(q);
+		vfio_ap_irq_release(q);
+	}
+	mutex_unlock(&vfio_ap_drv.state_lock);
+}
+
+static struct vfio_ap_queue *vfio_ap_guest_queue(struct vfio_ap_mdev *m,
+						 unsigned long apqn)
+{
+	unsigned long apid = AP_QID_CARD(apqn), apqi = AP_QID_QUEUE(apqn);
+
+	if (!test_bit_inv(apid, m->guest.apm) ||
+	    !test_bit_inv(apqi, m->guest.aqm))
+		return NULL;
+
+	return vfio_ap_queue_lookup(apid, apqi);
+}
+
+static void vfio_ap_set_gr1_status(struct kvm_vcpu *vcpu,
+				   struct ap_queue_status status)
+{
+	union ap_queue_status_reg reg;
+
+	/* The status word is the low half of GR1; the high half is kept. */
+	reg.value = vcpu->run->s.regs.gprs[1];
+	reg.status = status;
+	vcpu->run->s.regs.gprs[1] = reg.value;
+}
+
+/**
+ * vfio_ap_pqap_hook() - handle a guest's PQAP(AQIC)
+ * @vcpu: the vCPU that issued it
+ *
+ * KVM calls this with pqap_hook_rwsem read-held, after checking the
+ * instruction's specification.  GR0 names the queue, GR1 holds the
+ * interruption controls, GR2 the guest address of the NIB.  The status goes
+ * back in GR1, from which KVM sets the condition code.
+ *
+ * Context: vCPU thread; takes state_lock.
+ * Return: 0, the instruction is always handled here.
+ */
+int vfio_ap_pqap_hook(struct kvm_vcpu *vcpu)
+{
+	struct vfio_ap_mdev *m = container_of(vcpu->kvm->arch.crypto.pqap_hook,
+					      struct vfio_ap_mdev, pqap_hook);
+	unsigned long apqn = vcpu->run->s.regs.gprs[0] & VFIO_AP_PQAP_APQN_MASK;
+	union ap_qirq_ctrl ctrl = { .value = vcpu->run->s.regs.gprs[1] };
+	dma_addr_t nib = vcpu->run->s.regs.gprs[2];
+	struct ap_queue_status status;
+	struct vfio_ap_queue *q;
+
+	mutex_lock(&vfio_ap_drv.state_lock);
+	q = m->kvm == vcpu->kvm ? vfio_ap_guest_queue(m, apqn) : NULL;
+	if (!q)
+		status = vfio_ap_status_rc(AP_RESPONSE_Q_NOT_AVAIL);
+	else if (ctrl.ir)
+		status = vfio_ap_irq_enable(q, m, ctrl.isc, nib);
+	else
+		status = vfio_ap_irq_disable(q);
+	mutex_unlock(&vfio_ap_drv.state_lock);
+
+	trace_vfio_ap_irq(apqn, ctrl.ir, status.response_code);
+	vfio_ap_set_gr1_status(vcpu, status);
+
+	return 0;
+}

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio_ap mediated devices: creation and removal, and the VFIO device
+ * interface QEMU drives (open, close, ioctls, eventfds, DMA unmap).
+ */
+
+#include <linux/eventfd.h>
+#include <linux/file.h>
+#include <linux/mdev.h>
+#include <linux/module.h>
+#include <linux/uaccess.h>
+#include <linux/vfio.h>
+
+#include "vfio_ap_private.h"
+
+/* --- eventfds --- */
+
+static struct eventfd_ctx **vfio_ap_trigger(struct vfio_ap_mdev *m,
+					    unsigned int index)
+{
+	return index == VFIO_AP_REQ_IRQ_INDEX ? &m->req_trigger :
+						&m->cfg_chg_trigger;
+}
+
+static void vfio_ap_trigger_replace(struct vfio_ap_mdev *m, unsigned int index,
+				    struct eventfd_ctx *ctx)
+{
+	struct eventfd_ctx *old;
+
+	spin_lock(&m->trigger_lock);
+	old = *vfio_ap_trigger(m, index);
+	*vfio_ap_trigger(m, index) = ctx;
+	spin_unlock(&m->trigger_lock);
+
+	if (old)
+		eventfd_ctx_put(old);
+}
+
+static bool vfio_ap_trigger_signal(struct vfio_ap_mdev *m, unsigned int index)
+{
+	struct eventfd_ctx *ctx;
+
+	spin_lock(&m->trigger_lock);
+	ctx = *vfio_ap_trigger(m, index);
+	if (ctx)
+		eventfd_signal(ctx);
+	spin_unlock(&m->trigger_lock);
+
+	return !!ctx;
+}
+
+static void vfio_ap_triggers_release(struct vfio_ap_mdev *m)
+{
+	vfio_ap_trigger_replace(m, VFIO_AP_REQ_IRQ_INDEX, NULL);
+	vfio_ap_trigger_replace(m, VFIO_AP_CFG_CHG_IRQ_INDEX, NULL);
+}
+
+/**
+ * vfio_ap_signal_cfg_chg() - tell userspace the guest's AP configuration changed
+ * @m: the mdev
+ */
+void vfio_ap_signal_cfg_chg(struct vfio_ap_mdev *m)
+{
+	vfio_ap_trigger_signal(m, VFIO_AP_CFG_CHG_IRQ_INDEX);
+}
+
+/* --- ioctls --- */
+
+static int vfio_ap_get_device_info(unsigned long arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_device_info, num_irqs);
+	struct vfio_device_info info;
+
+	if (copy_from_user(&info, (void __user *)arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+
+	info.flags = VFIO_DEVICE_FLAGS_AP | VFIO_DEVICE_FLAGS_RESET;
+	info.num_regions = 0;
+	info.num_irqs = VFIO_AP_IRQ_COUNT;
+
+	return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
+}
+
+static int vfio_ap_get_irq_info(unsigned long arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_irq_info, count);
+	struct vfio_irq_info info;
+
+	if (copy_from_user(&info, (void __user *)arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz || info.index >= VFIO_AP_IRQ_COUNT)
+		return -EINVAL;
+
+	info.flags = VFIO_IRQ_INFO_EVENTFD;
+	info.count = 1;
+
+	return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
+}
+
+static int vfio_ap_eventfd_get(s32 fd, struct eventfd_ctx **ctx)
+{
+	if (fd == -1) {
+		*ctx = NULL;
+		return 0;
+	}
+	if (fd < 0)
+		return -EINVAL;
+
+	*ctx = eventfd_ctx_fdget(fd);
+	return PTR_ERR_OR_ZERO(*ctx);
+}
+
+static int vfio_ap_set_irqs(struct vfio_ap_mdev *m, unsigned long arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_irq_set, count);
+	struct eventfd_ctx *ctx;
+	struct vfio_irq_set hdr;
+	size_t data_size;
+	s32 fd;
+	int ret;
+
+	if (copy_from_user(&hdr, (void __user *)arg, minsz))
+		return -EFAULT;
+	ret = vfio_set_irqs_validate_and_prepare(&hdr, 1, VFIO_AP_IRQ_COUNT,
+						 &data_size);
+	if (ret)
+		return ret;
+	if (hdr.flags != (VFIO_IRQ_SET_ACTION_TRIGGER |
+			  VFIO_IRQ_SET_DATA_EVENTFD) ||
+	    data_size != sizeof(fd))
+		return -EINVAL;
+	if (get_user(fd, (s32 __user *)(arg + minsz)))
+		return -EFAULT;
+
+	ret = vfio_ap_eventfd_get(fd, &ctx);
+	if (ret)
+		return ret;
+	vfio_ap_trigger_replace(m, hdr.index, ctx);
+
+	return 0;
+}
+
+static long vfio_ap_ioctl(struct vfio_device *vdev, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct vfio_ap_mdev *m = vdev_to_vfio_ap_mdev(vdev);
+
+	switch (cmd) {
+	case VFIO_DEVICE_GET_INFO:
+		return vfio_ap_get_device_info(arg);
+	case VFIO_DEVICE_GET_IRQ_INFO:
+		return vfio_ap_get_irq_info(arg);
+	case VFIO_DEVICE_SET_IRQS:
+		return vfio_ap_set_irqs(m, arg);
+	case VFIO_DEVICE_RESET:
+		vfio_ap_guest_reset(m);
+		return 0;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+/* --- VFIO device life cycle --- */
+
+static int vfio_ap_open_device(struct vfio_device *vdev)
+{
+	struct vfio_ap_mdev *m = vdev_to_vfio_ap_mdev(vdev);
+
+	if (!vdev->kvm)
+		return -EINVAL;
+
+	return vfio_ap_guest_attach(m, vdev->kvm);
+}
+
+static void vfio_ap_close_device(struct vfio_device *vdev)
+{
+	struct vfio_ap_mdev *m = vdev_to_vfio_ap_mdev(vdev);
+
+	vfio_ap_guest_detach(m);
+	vfio_ap_triggers_release(m);
+}
+
+/* Called again and again while an mdev in use waits to be removed. */
+static void vfio_ap_request(struct vfio_device *vdev, unsigned int count)
+{
+	struct vfio_ap_mdev *m = vdev_to_vfio_ap_mdev(vdev);
+
+	if (vfio_ap_trigger_signal(m, VFIO_AP_REQ_IRQ_INDEX))
+		return;
+	if (!count)
+		dev_notice(vfio_ap_mdev_dev(m),
+			   "removal waits until userspace releases the device\n");
+}
+
+static void vfio_ap_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length)
+{
+	vfio_ap_irq_dma_unmap(vdev_to_vfio_ap_mdev(vdev), iova, length);
+}
+
+static int vfio_ap_init_dev(struct vfio_device *vdev)
+{
+	struct vfio_ap_mdev *m = vdev_to_vfio_ap_mdev(vdev);
+
+	INIT_LIST_HEAD(&m->node);
+	INIT_LIST_HEAD(&m->irq_queues);
+	spin_lock_init(&m->trigger_lock);
+	m->pqap_hook = vfio_ap_pqap_hook;
+
+	return 0;
+}
+
+static void vfio_ap_release_dev(struct vfio_device *vdev)
+{
+	vfio_ap_triggers_release(vdev_to_vfio_ap_mdev(vdev));
+}
+
+static const struct vfio_device_ops vfio_ap_dev_ops = {
+	.name = "vfio-ap",
+	.init = vfio_ap_init_dev,
+	.release = vfio_ap_release_dev,
+	.open_device = vfio_ap_open_device,
+	.close_device = vfio_ap_close_device,
+	.ioctl = vfio_ap_ioctl,
+	.request = vfio_ap_request,
+	.dma_unmap = vfio_ap_dma_unmap,
+	.bind_iommufd = vfio_iommufd_emulated_bind,
+	.unbind_iommufd = vfio_iommufd_emulated_unbind,
+	.attach_ioas = vfio_iommufd_emulated_attach_ioas,
+	.detach_ioas = vfio_iommufd_emulated_detach_ioas,
+};
+
+/* --- mdev life cycle --- */
+
+static void vfio_ap_mdev_link(struct vfio_ap_mdev *m, bool link)
+{
+	mutex_lock(&vfio_ap_drv.cfg_lock);
+	mutex_lock(&vfio_ap_drv.state_lock);
+	if (link)
+		list_add_tail(&m->node, &vfio_ap_drv.mdevs);
+	else
+		list_del_init(&m->node);
+	mutex_unlock(&vfio_ap_drv.state_lock);
+	mutex_unlock(&vfio_ap_drv.cfg_lock);
+}
+
+static int vfio_ap_mdev_probe(struct mdev_device *mdev)
+{
+	struct vfio_ap_mdev *m;
+	int ret;
+
+	m = vfio_alloc_device(vfio_ap_mdev, vdev, &mdev->dev, &vfio_ap_dev_ops);
+	if (IS_ERR(m))
+		return PTR_ERR(m);
+
+	vfio_ap_mdev_link(m, true);
+	ret = vfio_register_emulated_iommu_dev(&m->vdev);
+	if (ret) {
+		vfio_ap_mdev_link(m, false);
+		vfio_put_device(&m->vdev);
+		return ret;
+	}
+	dev_set_drvdata(&mdev->dev, m);
+
+	return 0;
+}
+
+/* Queues the mdev's guest could have touched go back clean. */
+static void vfio_ap_mdev_reset_queues(struct vfio_ap_mdev *m)
+{
+	LIST_HEAD(resets);
+
+	mutex_lock(&vfio_ap_drv.cfg_lock);
+	vfio_ap_guest_collect_queues(m, &resets);
+	vfio_ap_reset_batch_run(&resets);
+	mutex_unlock(&vfio_ap_drv.cfg_lock);
+}
+
+static void vfio_ap_mdev_remove(struct mdev_device *mdev)
+{
+	struct vfio_ap_mdev *m = dev_get_drvdata(&mdev->dev);
+
+	/* Waits for close; asks userspace through the REQ eventfd meanwhile. */
+	vfio_unregister_group_dev(&m->vdev);
+	vfio_ap_mdev_reset_queues(m);
+	vfio_ap_mdev_link(m, false);
+	dev_set_drvdata(&mdev->dev, NULL);
+	vfio_put_device(&m->vdev);
+}
+
+struct mdev_driver vfio_ap_mdev_driver = {
+	.device_api = VFIO_DEVICE_API_AP_STRING,
+	.max_instances = VFIO_AP_MAX_MDEVS,
+	.probe = vfio_ap_mdev_probe,
+	.remove = vfio_ap_mdev_remove,
+	.driver = {
+		.name = VFIO_AP_MDEV_DRV_NAME,
+		.owner = THIS_MODULE,
+		.mod_name = KBUILD_MODNAME,
+		.dev_groups = vfio_ap_mdev_groups,
+	},
+};

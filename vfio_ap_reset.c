@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Queue reset engine: zeroizes a batch of AP queues in parallel (all ZAPQs
+ * first, then one TAPQ poll over the whole batch per round) within a fixed
+ * time bound, and releases the queues' interrupt resources afterwards.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/delay.h>
+#include <linux/jiffies.h>
+#include <linux/list.h>
+#include <linux/printk.h>
+#include <asm/ap.h>
+
+#include "vfio_ap_private.h"
+#include "vfio_ap_trace.h"
+
+/**
+ * enum vfio_ap_reset_outcome - how a queue's reset ended
+ * @VFIO_AP_RESET_OK: the queue is empty with interrupts off, or there was
+ *		      nothing to reset
+ * @VFIO_AP_RESET_UNUSABLE: the queue is deconfigured, checkstopped or
+ *			    answered with an unexpected response code
+ * @VFIO_AP_RESET_TIMEOUT: the reset did not complete in time
+ */
+enum vfio_ap_reset_outcome {
+	VFIO_AP_RESET_OK,
+	VFIO_AP_RESET_UNUSABLE,
+	VFIO_AP_RESET_TIMEOUT,
+};
+
+/* The vfio_ap_reset_done tracepoint prints these by value. */
+static_assert(VFIO_AP_RESET_OK == 0 && VFIO_AP_RESET_UNUSABLE == 1 &&
+	      VFIO_AP_RESET_TIMEOUT == 2);
+
+/**
+ * vfio_ap_reset_batch_add() - add a queue to a reset batch
+ * @batch: the batch, a list of queues
+ * @q: the queue; ignored if it already is in a batch
+ *
+ * Context: cfg_lock held.
+ */
+void vfio_ap_reset_batch_add(struct list_head *batch, struct vfio_ap_queue *q)
+{
+	if (!list_empty(&q->reset_node))
+		return;
+	q->reset_step = VFIO_AP_RESET_ZAPQ;
+	q->reset_rc = AP_RESPONSE_NORMAL;
+	list_add_tail(&q->reset_node, batch);
+}
+
+static void vfio_ap_reset_finish(struct vfio_ap_queue *q,
+				 enum vfio_ap_reset_outcome outcome,
+				 unsigned int *unusable)
+{
+	q->reset_step = VFIO_AP_RESET_DONE;
+	trace_vfio_ap_reset_done(q->qid, q->reset_rc, outcome);
+	if (outcome == VFIO_AP_RESET_OK)
+		return;
+
+	if (outcome == VFIO_AP_RESET_TIMEOUT) {
+		q->reset_stuck = true;
+		pr_warn("reset of queue %02x.%04x did not complete within %u ms (response code 0x%02x); the queue is withheld from guests until it is bound again\n",
+			vfio_ap_qid_apid(q->qid), vfio_ap_qid_apqi(q->qid),
+			VFIO_AP_RESET_TIMEOUT_MS, q->reset_rc);
+	} else if (q->reset_rc != AP_RESPONSE_DECONFIGURED &&
+		   q->reset_rc != AP_RESPONSE_CHECKSTOPPED) {
+		pr_warn("reset of queue %02x.%04x failed with response code 0x%02x; the queue is withheld from guests\n",
+			vfio_ap_qid_apid(q->qid), vfio_ap_qid_apqi(q->qid),
+			q->reset_rc);
+	}
+	vfio_ap_queue_mark_unusable(q);
+	(*unusable)++;
+}
+
+/* Response codes shared by ZAPQ and TAPQ that end the reset. */
+static bool vfio_ap_reset_final_rc(struct vfio_ap_queue *q, u8 rc,
+				   unsigned int *unusable)
+{
+	switch (rc) {
+	case AP_RESPONSE_Q_NOT_AVAIL:
+		/* The APQN is gone: there is nothing left to reset. */
+		vfio_ap_reset_finish(q, VFIO_AP_RESET_OK, unusable);
+		return true;
+	case AP_RESPONSE_DECONFIGURED:
+	case AP_RESPONSE_CHECKSTOPPED:
+		vfio_ap_reset_finish(q, VFIO_AP_RESET_UNUSABLE, unusable);
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void vfio_ap_reset_issue(struct vfio_ap_queue *q, unsigned int *unusable)
+{
+	struct ap_queue_status status = ap_zapq(q->qid, 0);
+
+	q->reset_rc = status.response_code;
+	switch (status.response_code) {
+	case AP_RESPONSE_NORMAL:
+	case AP_RESPONSE_ASSOC_SECRET_NOT_UNIQUE:
+	case AP_RESPONSE_ASSOC_FAILED:
+		/* Accepted; association errors are cleared by the zeroize. */
+		q->reset_step = VFIO_AP_RESET_VERIFY;
+		break;
+	case AP_RESPONSE_RESET_IN_PROGRESS:
+	case AP_RESPONSE_BUSY:
+	case AP_RESPONSE_STATE_CHANGE_IN_PROGRESS:
+		/* Not taken: issue the ZAPQ again next round. */
+		break;
+	default:
+		if (!vfio_ap_reset_final_rc(q, status.response_code, unusable))
+			vfio_ap_reset_finish(q, VFIO_AP_RESET_UNUSABLE, unusable);
+	}
+}
+
+static void vfio_ap_reset_verify(struct vfio_ap_queue *q,
+				 unsigned int *unusable)
+{
+	struct ap_queue_status status = ap_tapq(q->qid, NULL);
+
+	q->reset_rc = status.response_code;
+	switch (status.response_code) {
+	case AP_RESPONSE_NORMAL:
+		if (status.queue_empty && !status.irq_enabled)
+			vfio_ap_reset_finish(q, VFIO_AP_RESET_OK, unusable);
+		break;
+	case AP_RESPONSE_ASSOC_SECRET_NOT_UNIQUE:
+	case AP_RESPONSE_ASSOC_FAILED:
+		/* Only the SE association state is left: the reset is over. */
+		vfio_ap_reset_finish(q, VFIO_AP_RESET_OK, unusable);
+		break;
+	case AP_RESPONSE_RESET_IN_PROGRESS:
+	case AP_RESPONSE_BUSY:
+	case AP_RESPONSE_STATE_CHANGE_IN_PROGRESS:
+		break;
+	default:
+		if (!vfio_ap_reset_final_rc(q, status.response_code, unusable))
+			vfio_ap_reset_finish(q, VFIO_AP_RESET_UNUSABLE, unusable);
+	}
+}
+
+static void vfio_ap_reset_step(struct vfio_ap_queue *q, unsigned int *unusable)
+{
+	if (q->reset_step == VFIO_AP_RESET_ZAPQ)
+		vfio_ap_reset_issue(q, unusable);
+	else if (q->reset_step == VFIO_AP_RESET_VERIFY)
+		vfio_ap_reset_verify(q, unusable);
+}
+
+/* One pass over the batch; returns how many queues are still resetting. */
+static unsigned int vfio_ap_reset_round(struct list_head *batch,
+					unsigned int *unusable)
+{
+	struct vfio_ap_queue *q;
+	unsigned int pending = 0;
+
+	list_for_each_entry(q, batch, reset_node) {
+		vfio_ap_reset_step(q, unusable);
+		if (q->reset_step != VFIO_AP_RESET_DONE)
+			pending++;
+	}
+
+	return pending;
+}
+
+/* A queue the host no longer has cannot be reset, and need not be. */
+static void vfio_ap_reset_start(struct vfio_ap_queue *q,
+				unsigned int *unusable)
+{
+	trace_vfio_ap_reset_start(q->qid);
+	if (!vfio_ap_host_has_queue(q->qid)) {
+		q->reset_rc = AP_RESPONSE_Q_NOT_AVAIL;
+		vfio_ap_reset_finish(q, VFIO_AP_RESET_OK, unusable);
+	}
+}
+
+static void vfio_ap_reset_release(struct list_head *batch,
+				  unsigned int *unusable)
+{
+	struct vfio_ap_queue *q, *tmp;
+
+	mutex_lock(&vfio_ap_drv.state_lock);
+	list_for_each_entry_safe(q, tmp, batch, reset_node) {
+		if (q->reset_step != VFIO_AP_RESET_DONE)
+			vfio_ap_reset_finish(q, VFIO_AP_RESET_TIMEOUT, unusable);
+		vfio_ap_irq_release(q);
+		list_del_init(&q->reset_node);
+	}
+	mutex_unlock(&vfio_ap_drv.state_lock);
+}
+
+/**
+ * vfio_ap_reset_batch_run() - reset a batch of queues and empty it
+ * @batch: queues added with vfio_ap_reset_batch_add()
+ *
+ * Issues ZAPQ to every queue, then polls them all with TAPQ until each has
+ * finished or VFIO_AP_RESET_TIMEOUT_MS have passed.  Queues that time out,
+ * are deconfigured or checkstopped are marked unusable.  Every queue's
+ * interrupt resources are released, whether it was reset or not.
+ *
+ * Context: cfg_lock held; sleeps.
+ * Return: the number of queues newly marked unusable.
+ */
+unsigned int vfio_ap_reset_batch_run(struct list_head *batch)
+{
+	unsigned long deadline = jiffies +
+				 msecs_to_jiffies(VFIO_AP_RESET_TIMEOUT_MS);
+	struct vfio_ap_queue *q;
+	unsigned int unusable = 0;
+
+	if (list_empty(batch))
+		return 0;
+
+	list_for_each_entry(q, batch, reset_node)
+		vfio_ap_reset_start(q, &unusable);
+	while (vfio_ap_reset_round(batch, &unusable) &&
+	       time_before(jiffies, deadline))
+		msleep(VFIO_AP_RESET_POLL_MS);
+	vfio_ap_reset_release(batch, &unusable);
+
+	return unusable;
+}

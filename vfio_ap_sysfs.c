@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sysfs interface of vfio_ap: the matrix device's features, the assignment
+ * attributes of each mdev and the status of each bound queue.
+ */
+
+#include <linux/bitmap.h>
+#include <linux/device.h>
+#include <linux/mutex.h>
+#include <linux/sysfs.h>
+
+#include "vfio_ap_private.h"
+#include "vfio_ap_trace.h"
+
+/* --- the matrix device --- */
+
+static ssize_t features_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "guest_matrix hotplug ap_config\n");
+}
+static DEVICE_ATTR_RO(features);
+
+static struct attribute *vfio_ap_matrix_attrs[] = {
+	&dev_attr_features.attr,
+	NULL,
+};
+
+static const struct attribute_group vfio_ap_matrix_group = {
+	.attrs = vfio_ap_matrix_attrs,
+};
+
+const struct attribute_group *vfio_ap_matrix_groups[] = {
+	&vfio_ap_matrix_group,
+	NULL,
+};
+
+/* --- validating an assignment --- */
+
+/**
+ * enum vfio_ap_id_kind - which mask of an APCB an ID goes to
+ * @VFIO_AP_ADAPTER: adapters (APM)
+ * @VFIO_AP_DOMAIN: usage domains (AQM)
+ * @VFIO_AP_CONTROL_DOMAIN: control domains (ADM)
+ */
+enum vfio_ap_id_kind {
+	VFIO_AP_ADAPTER,
+	VFIO_AP_DOMAIN,
+	VFIO_AP_CONTROL_DOMAIN,
+};
+
+static unsigned long *vfio_ap_apcb_mask(struct vfio_ap_apcb *apcb,
+					enum vfio_ap_id_kind kind)
+{
+	switch (kind) {
+	case VFIO_AP_ADAPTER:
+		return apcb->apm;
+	case VFIO_AP_DOMAIN:
+		return apcb->aqm;
+	default:
+		return apcb->adm;
+	}
+}
+
+static unsigned int vfio_ap_max_id(enum vfio_ap_id_kind kind)
+{
+	return kind == VFIO_AP_ADAPTER ? vfio_ap_drv.max_apid :
+					 vfio_ap_drv.max_apqi;
+}
+
+/* Logs every APQN of @apm x @aqm; the caller names why it is refused. */
+static void vfio_ap_warn_apqns(struct vfio_ap_mdev *m, const unsigned long *apm,
+			       const unsigned long *aqm, const char *reason,
+			       const char *owner)
+{
+	unsigned long apid, apqi;
+
+	for_each_set_bit_inv(apid, apm, VFIO_AP_MAX_ADAPTERS)
+		for_each_set_bit_inv(apqi, aqm, VFIO_AP_MAX_DOMAINS)
+			dev_warn(vfio_ap_mdev_dev(m),
+				 "cannot assign queue %02lx.%04lx: %s%s\n",
+				 apid, apqi, reason, owner);
+}
+
+/* Context: ap_perms_mutex held, so ap_perms cannot change under us. */
+static bool vfio_ap_host_owns_any(struct vfio_ap_mdev *m,
+				  const struct vfio_ap_apcb *new)
+{
+	DECLARE_BITMAP(apm, VFIO_AP_MAX_ADAPTERS);
+	DECLARE_BITMAP(aqm, VFIO_AP_MAX_DOMAINS);
+
+	if (!bitmap_and(apm, new->apm, ap_perms.apm, VFIO_AP_MAX_ADAPTERS) ||
+	    !bitmap_and(aqm, new->aqm, ap_perms.aqm, VFIO_AP_MAX_DOMAINS))
+		return false;
+	vfio_ap_warn_apqns(m, apm, aqm,
+			   "reserved for the host by the AP bus apmask and aqmask",
+			   "");
+	return true;
+}
+
+static bool vfio_ap_others_own_any(struct vfio_ap_mdev *m,
+				   const struct vfio_ap_apcb *new)
+{
+	DECLARE_BITMAP(apm, VFIO_AP_MAX_ADAPTERS);
+	DECLARE_BITMAP(aqm, VFIO_AP_MAX_DOMAINS);
+	struct vfio_ap_mdev *other;
+	bool clash = false;
+
+	list_for_each_entry(other, &vfio_ap_drv.mdevs, node) {
+		if (other == m ||
+		    !bitmap_and(apm, new->apm, other->assigned.apm,
+				VFIO_AP_MAX_ADAPTERS) ||
+		    !bitmap_and(aqm, new->aqm, other->assigned.aqm,
+				VFIO_AP_MAX_DOMAINS))
+			continue;
+		vfio_ap_warn_apqns(m, apm, aqm, "already assigned to mdev ",
+				   dev_name(vfio_ap_mdev_dev(other)));
+		clash = true;
+	}
+
+	return clash;
+}
+
+/* Context: ap_perms_mutex and cfg_lock held. */
+static int vfio_ap_check_apqns(struct vfio_ap_mdev *m,
+			       const struct vfio_ap_apcb *new)
+{
+	if (vfio_ap_host_owns_any(m, new))
+		return -EADDRNOTAVAIL;
+	if (vfio_ap_others_own_any(m, new))
+		return -EADDRINUSE;
+
+	return 0;
+}
+
+static void vfio_ap_commit_assignment(struct vfio_ap_mdev *m,
+				      const struct vfio_ap_apcb *new)
+{
+	trace_vfio_ap_assignment(vfio_ap_mdev_uuid(m), false, &m->assigned,
+				 new);
+	mutex_lock(&vfio_ap_drv.state_lock);
+	m->assigned = *new;
+	mutex_unlock(&vfio_ap_drv.state_lock);
+	vfio_ap_guest_apply(m);
+}
+
+/**
+ * struct vfio_ap_change - an assignment change asked for through sysfs
+ * @config: the whole new assignment (ap_config), or NULL for one ID
+ * @kind: which mask @id goes to
+ * @id: the adapter or domain number
+ * @assign: set @id rather than clear it
+ */
+struct vfio_ap_change {
+	const struct vfio_ap_apcb *config;
+	enum vfio_ap_id_kind kind;
+	unsigned long id;
+	bool assign;
+};
+
+/* Only a change that can add APQNs needs checking against the AP bus. */
+static bool vfio_ap_change_adds_apqns(const struct vfio_ap_change *change)
+{
+	return change->config ||
+	       (change->assign && change->kind != VFIO_AP_CONTROL_DOMAIN);
+}
+
+/* Context: cfg_lock held, so concurrent writes cannot lose each other. */
+static void vfio_ap_change_build(struct vfio_ap_mdev *m,
+				 const struct vfio_ap_change *change,
+				 struct vfio_ap_apcb *new)
+{
+	unsigned long *mask;
+
+	if (change->config) {
+		*new = *change->config;
+		return;
+	}
+	*new = m->assigned;
+	mask = vfio_ap_apcb_mask(new, change->kind);
+	if (change->assign)
+		set_bit_inv(change->id, mask);
+	else
+		clear_bit_inv(change->id, mask);
+}
+
+/*
+ * Applies @change to @m entirely or not at all.  New APQNs are checked
+ * against the AP bus masks, whose mutex the AP bus holds while it calls
+ * our in_use(): hence only a trylock, and EBUSY while the masks are edited.
+ */
+static int vfio_ap_change_assignment(struct vfio_ap_mdev *m,
+				     const struct vfio_ap_change *change)
+{
+	bool check_apqns = vfio_ap_change_adds_apqns(change);
+	struct vfio_ap_apcb new;
+	int ret = 0;
+
+	if (check_apqns && !mutex_trylock(&ap_perms_mutex))
+		return -EBUSY;
+	mutex_lock(&vfio_ap_drv.cfg_lock);
+	vfio_ap_change_build(m, change, &new);
+	if (vfio_ap_apcb_equal(&new, &m->assigned))
+		goto out;
+	if (check_apqns) {
+		ret = vfio_ap_check_apqns(m, &new);
+		/* in_use() sees the new assignment once cfg_lock drops. */
+		mutex_unlock(&ap_perms_mutex);
+		check_apqns = false;
+		if (ret)
+			goto out;
+	}
+	vfio_ap_commit_assignment(m, &new);
+out:
+	mutex_unlock(&vfio_ap_drv.cfg_lock);
+	if (check_apqns)
+		mutex_unlock(&ap_perms_mutex);
+	return ret;
+}
+
+static ssize_t vfio_ap_id_store(struct device *dev, const char *buf,
+				size_t count, enum vfio_ap_id_kind kind,
+				bool assign)
+{
+	struct vfio_ap_mdev *m = dev_get_drvdata(dev);
+	struct vfio_ap_change change = { .kind = kind, .assign = assign };
+	int ret;
+
+	ret = vfio_ap_parse_id(buf, vfio_ap_max_id(kind), &change.id);
+	if (ret)
+		return ret;
+	ret = vfio_ap_change_assignment(m, &change);
+
+	return ret ?: count;
+}
+
+#define VFIO_AP_ID_ATTR(name, kind, assign)				\
+static ssize_t name##_store(struct device *dev,				\
+			    struct device_attribute *attr,		\
+			    const char *buf, size_t count)		\
+{									\
+	return vfio_ap_id_store(dev, buf, count, kind, assign);		\
+}									\
+static DEVICE_ATTR_WO(name)
+
+VFIO_AP_ID_ATTR(assign_adapter, VFIO_AP_ADAPTER, true);
+VFIO_AP_ID_ATTR(unassign_adapter, VFIO_AP_ADAPTER, false);
+VFIO_AP_ID_ATTR(assign_domain, VFIO_AP_DOMAIN, true);
+VFIO_AP_ID_ATTR(unassign_domain, VFIO_AP_DOMAIN, false);
+VFIO_AP_ID_ATTR(assign_control_domain, VFIO_AP_CONTROL_DOMAIN, true);
+VFIO_AP_ID_ATTR(unassign_control_domain, VFIO_AP_CONTROL_DOMAIN, false);
+
+/* --- showing an assignment --- */
+
+static void vfio_ap_snapshot(struct vfio_ap_mdev *m, struct vfio_ap_apcb *apcb,
+			     bool guest)
+{
+	mutex_lock(&vfio_ap_drv.state_lock);
+	*apcb = guest ? m->guest : m->assigned;
+	mutex_unlock(&vfio_ap_drv.state_lock);
+}
+
+static ssize_t matrix_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	struct vfio_ap_apcb apcb;
+
+	vfio_ap_snapshot(dev_get_drvdata(dev), &apcb, false);
+	return vfio_ap_format_matrix(buf, PAGE_SIZE, apcb.apm, apcb.aqm);
+}
+static DEVICE_ATTR_RO(matrix);
+
+static ssize_t guest_matrix_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	struct vfio_ap_apcb apcb;
+
+	vfio_ap_snapshot(dev_get_drvdata(dev), &apcb, true);
+	return vfio_ap_format_matrix(buf, PAGE_SIZE, apcb.apm, apcb.aqm);
+}
+static DEVICE_ATTR_RO(guest_matrix);
+
+static ssize_t control_domains_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	struct vfio_ap_apcb apcb;
+
+	vfio_ap_snapshot(dev_get_drvdata(dev), &apcb, false);
+	return vfio_ap_format_domains(buf, PAGE_SIZE, apcb.adm);
+}
+static DEVICE_ATTR_RO(control_domains);
+
+static ssize_t ap_config_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	struct vfio_ap_apcb apcb;
+
+	vfio_ap_snapshot(dev_get_drvdata(dev), &apcb, false);
+	return vfio_ap_format_ap_config(buf, PAGE_SIZE, &apcb);
+}
+
+static ssize_t ap_config_store(struct device *dev,
+			       struct device_attribute *attr,
+			       const char *buf, size_t count)
+{
+	struct vfio_ap_apcb new;
+	struct vfio_ap_change change = { .config = &new };
+	int ret;
+
+	ret = vfio_ap_parse_ap_config(buf, &new);
+	if (ret)
+		return ret;
+	ret = vfio_ap_check_apcb_limits(&new, vfio_ap_drv.max_apid,
+					vfio_ap_drv.max_apqi);
+	if (ret)
+		return ret;
+	ret = vfio_ap_change_assignment(dev_get_drvdata(dev), &change);
+
+	return ret ?: count;
+}
+static DEVICE_ATTR_RW(ap_config);
+
+static struct attribute *vfio_ap_mdev_attrs[] = {
+	&dev_attr_assign_adapter.attr,
+	&dev_attr_unassign_adapter.attr,
+	&dev_attr_assign_domain.attr,
+	&dev_attr_unassign_domain.attr,
+	&dev_attr_assign_control_domain.attr,
+	&dev_attr_unassign_control_domain.attr,
+	&dev_attr_matrix.attr,
+	&dev_attr_guest_matrix.attr,
+	&dev_attr_control_domains.attr,
+	&dev_attr_ap_config.attr,
+	NULL,
+};
+
+static const struct attribute_group vfio_ap_mdev_group = {
+	.attrs = vfio_ap_mdev_attrs,
+};
+
+const struct attribute_group *vfio_ap_mdev_groups[] = {
+	&vfio_ap_mdev_group,
+	NULL,
+};
+
+/* --- queue devices --- */
+
+static const char *vfio_ap_queue_status(ap_qid_t qid)
+{
+	unsigned long apid = vfio_ap_qid_apid(qid), apqi = vfio_ap_qid_apqi(qid);
+	struct vfio_ap_mdev *m = vfio_ap_mdev_owning(apid, apqi);
+
+	if (!m)
+		return "unassigned";
+	if (m->kvm && test_bit_inv(apid, m->guest.apm) &&
+	    test_bit_inv(apqi, m->guest.aqm))
+		return "in use";
+	return "assigned";
+}
+
+static ssize_t status_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	struct vfio_ap_queue *q = dev_get_drvdata(dev);
+	const char *status;
+
+	mutex_lock(&vfio_ap_drv.state_lock);
+	status = vfio_ap_queue_status(q->qid);
+	mutex_unlock(&vfio_ap_drv.state_lock);
+
+	return sysfs_emit(buf, "%s\n", status);
+}
+static DEVICE_ATTR_RO(status);
+
+static struct attribute *vfio_ap_queue_attrs[] = {
+	&dev_attr_status.attr,
+	NULL,
+};
+
+static const struct attribute_group vfio_ap_queue_group = {
+	.attrs = vfio_ap_queue_attrs,
+};
+
+const struct attribute_group *vfio_ap_queue_groups[] = {
+	&vfio_ap_queue_group,
+	NULL,
+};
