@@ -133,15 +133,14 @@ static int vfio_ap_check_apqns(struct vfio_ap_mdev *m,
 	return 0;
 }
 
-static void vfio_ap_commit_assignment(struct vfio_ap_mdev *m,
-				      const struct vfio_ap_apcb *new)
+static void vfio_ap_store_assignment(struct vfio_ap_mdev *m,
+				     const struct vfio_ap_apcb *new)
 {
 	trace_vfio_ap_assignment(vfio_ap_mdev_uuid(m), false, &m->assigned,
 				 new);
 	mutex_lock(&vfio_ap_drv.state_lock);
 	m->assigned = *new;
 	mutex_unlock(&vfio_ap_drv.state_lock);
-	vfio_ap_guest_apply(m);
 }
 
 /**
@@ -204,13 +203,16 @@ static int vfio_ap_change_assignment(struct vfio_ap_mdev *m,
 		goto out;
 	if (check_apqns) {
 		ret = vfio_ap_check_apqns(m, &new);
-		/* in_use() sees the new assignment once cfg_lock drops. */
-		mutex_unlock(&ap_perms_mutex);
-		check_apqns = false;
 		if (ret)
 			goto out;
 	}
-	vfio_ap_commit_assignment(m, &new);
+	vfio_ap_store_assignment(m, &new);
+	/* Stored: from now on in_use() refuses to take these APQNs back. */
+	if (check_apqns) {
+		mutex_unlock(&ap_perms_mutex);
+		check_apqns = false;
+	}
+	vfio_ap_guest_apply(m);
 out:
 	mutex_unlock(&vfio_ap_drv.cfg_lock);
 	if (check_apqns)
