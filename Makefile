@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Out-of-tree build of vfio_ap and the lab that builds, boots and tests it.
+# Kbuild (not this file) describes the module; "make help" lists targets.
+
+LAB := tools/testing/vfio_ap_lab/lab.sh
+CHECK := tools/testing/vfio_ap_lab/check.sh
+
+# vm-run / vm-shell / demo knobs
+KERNEL ?= plain
+MODULE ?= project
+export KERNEL MODULE SCRIPT SIMCFG
+
+# Plain out-of-tree build against an installed kernel, e.g. on a real
+# s390 host: make modules KDIR=/lib/modules/$(uname -r)/build
+KDIR ?= /lib/modules/$(shell uname -r)/build
+
+.PHONY: help modules deps kernel module demo check static docs kunit \
+	selftests vm-run vm-shell clean
+
+help:
+	@echo "make demo       build everything, boot the lab VM, walk the admin flow"
+	@echo "make check      all tests: static checks, docs, KUnit, lab, selftests"
+	@echo "make kunit      the KUnit suites in QEMU s390x (kunit.py)"
+	@echo "make static     checkpatch, kernel-doc, W=1 + sparse builds"
+	@echo "make vm-run SCRIPT=path [MODULE=project|reference|none] [KERNEL=plain|debug]"
+	@echo "make vm-shell   [MODULE=...] [KERNEL=...] interactive root shell in the VM"
+	@echo "make kernel     [KERNEL=plain|debug] build the cached lab kernel"
+	@echo "make module     [KERNEL=...] build vfio_ap.ko against the lab kernel"
+	@echo "make modules    KDIR=... build against any configured s390 kernel"
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+deps:
+	@$(LAB) deps
+
+kernel:
+	@$(LAB) kernel $(KERNEL)
+
+module:
+	@$(LAB) module $(KERNEL)
+
+demo:
+	@SCRIPT=tools/testing/vfio_ap_lab/demo.sh $(LAB) vm-run
+
+vm-run:
+	@$(LAB) vm-run
+
+vm-shell:
+	@$(LAB) vm-shell
+
+check:
+	@$(CHECK)
+
+static:
+	@CHECK_STEPS=static $(CHECK)
+
+docs:
+	@CHECK_STEPS=docs $(CHECK)
+
+kunit:
+	@CHECK_STEPS=kunit $(CHECK)
+
+selftests:
+	@CHECK_STEPS=selftests $(CHECK)
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true

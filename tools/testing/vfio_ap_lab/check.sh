@@ -1,0 +1,229 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh - everything "make check" runs, tallied into one closing line.
+#
+# Each step adds passed/failed counts: static checks count per file or per
+# build, KUnit per test case, the selftests per test case (TAP totals).
+
+set -uo pipefail
+LAB_SOURCED=1
+. "$(dirname "${BASH_SOURCE[0]}")/lab.sh"
+set -uo pipefail
+set +e
+
+PASSED=0
+FAILED=0
+FAILURES=()
+STEPS=${CHECK_STEPS:-static docs kunit lab selftests}
+
+pass() { PASSED=$((PASSED + ${2:-1})); echo "check: PASS $1"; }
+fail() { FAILED=$((FAILED + ${2:-1})); FAILURES+=("$1"); echo "check: FAIL $1"; }
+
+# run_step NAME CMD...: one counted item, output kept for the log
+run_step() {
+	local name=$1 log
+	shift
+	log=$(mktemp)
+	if "$@" > "$log" 2>&1; then
+		pass "$name"
+	else
+		cat "$log"
+		fail "$name"
+	fi
+	rm -f "$log"
+}
+
+our_sources() {
+	(cd "$REPO" && git ls-files -- 'vfio_ap_*.[ch]' \
+		'tools/testing/selftests/vfio_ap/*.[ch]' \
+		'tools/testing/vfio_ap_lab/apsim/*.[ch]')
+}
+
+checkpatch_one() {
+	"$(pristine_tree)/scripts/checkpatch.pl" --strict --no-tree --quiet \
+		--show-types --ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG \
+		-f "$REPO/$1"
+}
+
+kerneldoc_all() {
+	local out f
+	f=$(cd "$REPO" && git ls-files -- 'vfio_ap_*.[ch]')
+	[ -n "$f" ] || return 0
+	out=$(cd "$REPO" && "$(pristine_tree)/scripts/kernel-doc" -none -Wall $f 2>&1)
+	[ -z "$out" ] || { echo "$out"; return 1; }
+}
+
+# Compiler and sparse output for our files, nothing else, must be empty.
+no_warnings() {
+	local log=$1
+	! grep -E '(warning|error):' "$log"
+}
+
+oot_build() {
+	local log rc
+	log=$(mktemp)
+	with_lock build_module_locked debug "W=1 C=2" > "$log" 2>&1
+	rc=$?
+	cat "$log"
+	[ $rc -eq 0 ] && no_warnings "$log"
+	rc=$?
+	rm -f "$log"
+	return $rc
+}
+
+step_static() {
+	local f
+	cmd_deps || { fail "deps"; return; }
+	for f in $(our_sources); do
+		run_step "checkpatch $f" checkpatch_one "$f"
+	done
+	run_step "kernel-doc" kerneldoc_all
+	run_step "out-of-tree build W=1 C=2 (debug kernel)" oot_build
+}
+
+rst_check() {
+	python3 - "$1" <<'PY'
+import sys
+import docutils.core
+src = open(sys.argv[1]).read()
+docutils.core.publish_doctree(src, source_path=sys.argv[1],
+                              settings_overrides={"halt_level": 2,
+                                                  "report_level": 2})
+PY
+}
+
+step_docs() {
+	local f n=0
+	for f in $(cd "$REPO" && git ls-files -- 'Documentation/*.rst'); do
+		run_step "docs $f" rst_check "$REPO/$f"
+		n=$((n + 1))
+	done
+	[ $n -gt 0 ] || fail "docs: no reStructuredText documentation"
+}
+
+kunit_run_locked() {
+	local wd=$1 src=$2
+	prepare_intree_tree "$src"
+	(cd "$src" && ./tools/testing/kunit/kunit.py run --arch=s390 \
+		--cross_compile=$CROSS --build_dir="$wd/build-kunit" \
+		--kunitconfig="$REPO/.kunitconfig" --jobs="$JOBS" --timeout=600)
+}
+
+# The in-tree build: our files in drivers/s390/crypto of the KUnit tree,
+# recompiled with W=1 and sparse.
+intree_build_locked() {
+	local wd=$1 src=$2 objs f
+	objs=()
+	for f in "$REPO"/vfio_ap_*.c; do
+		objs+=("drivers/s390/crypto/$(basename "${f%.c}").o")
+	done
+	"${KMAKE[@]}" -C "$src" O="$wd/build-kunit" W=1 C=2 "${objs[@]}"
+}
+
+step_kunit() {
+	local wd src log ran passed failed
+	wd=$(workdir)
+	src=$wd/intree-src
+	log=$(mktemp)
+	with_lock kunit_run_locked "$wd" "$src" > "$log" 2>&1
+	cat "$log"
+	ran=$(grep -oE 'Ran [0-9]+ tests' "$log" | tail -n 1 | grep -oE '[0-9]+')
+	passed=$(grep -oE 'passed: [0-9]+' "$log" | tail -n 1 | grep -oE '[0-9]+')
+	failed=$(grep -oE 'failed: [0-9]+' "$log" | tail -n 1 | grep -oE '[0-9]+')
+	if [ -z "$ran" ] || [ "${ran:-0}" -eq 0 ]; then
+		fail "kunit: no test ran"
+	else
+		[ "${passed:-0}" -gt 0 ] && pass "kunit: $passed test cases" "$passed"
+		[ "${failed:-0}" -gt 0 ] && fail "kunit: $failed test cases" "$failed"
+		[ "$((${passed:-0} + ${failed:-0}))" -eq "$ran" ] ||
+			fail "kunit: $ran ran, $((${passed:-0} + ${failed:-0})) accounted for"
+	fi
+	log2=$(mktemp)
+	with_lock intree_build_locked "$wd" "$src" > "$log2" 2>&1
+	if [ $? -eq 0 ] && no_warnings "$log2"; then
+		pass "in-tree build W=1 C=2"
+	else
+		cat "$log2"
+		fail "in-tree build W=1 C=2"
+	fi
+	rm -f "$log" "$log2"
+}
+
+# The lab checks itself: the runner must notice a splat, and the demo
+# walk-through must show what the documentation promises.
+step_lab() {
+	local t
+	t=$(mktemp)
+	echo 'echo WARNING > /sys/kernel/debug/provoke-crash/DIRECT' > "$t"
+	if ! vm_run debug none "$t" > "$t.out" 2>&1 &&
+	   grep -q '^lab: kernel splat during the run' "$t.out"; then
+		pass "lab: an injected WARNING fails the run"
+	else
+		cat "$t.out"
+		fail "lab: an injected WARNING fails the run"
+	fi
+	rm -f "$t" "$t.out"
+	run_step "demo: admin walk-through with our module (debug kernel)" \
+		vm_run debug project "$LAB/demo.sh"
+}
+
+build_selftests() {
+	local wd=$1 out=$2
+	prepare_intree_tree "$wd/intree-src"
+	rm -rf "$out"
+	mkdir -p "$out"
+	make -s -C "$wd/intree-src/tools/testing/selftests/vfio_ap" \
+		ARCH=s390 CROSS_COMPILE=$CROSS OUTPUT="$out" all
+	cp "$REPO/tools/testing/selftests/vfio_ap/run_all.sh" "$out/" 2>/dev/null
+	true
+}
+
+step_selftests() {
+	local wd out log tp tf ts
+	wd=$(workdir)
+	out=$wd/selftests-out
+	log=$(mktemp)
+	if ! with_lock build_selftests "$wd" "$out" > "$log" 2>&1; then
+		cat "$log"
+		fail "selftests: build"
+		rm -f "$log"
+		return
+	fi
+	LAB_PAYLOAD=$out vm_run debug "${SELFTEST_MODULE:-project}" \
+		"$LAB/run_selftests.sh" > "$log" 2>&1
+	local rc=$?
+	cat "$log"
+	tp=$(grep -oE '^# Totals: pass:[0-9]+' "$log" | grep -oE '[0-9]+$' |
+	     paste -sd+ | bc)
+	tf=$(grep -oE '^# Totals: pass:[0-9]+ fail:[0-9]+' "$log" |
+	     grep -oE '[0-9]+$' | paste -sd+ | bc)
+	ts=$(grep -oE 'skip:[0-9]+' "$log" | grep -oE '[0-9]+$' | paste -sd+ | bc)
+	[ "${tp:-0}" -gt 0 ] && pass "selftests: ${tp} cases" "$tp"
+	[ "${tf:-0}" -gt 0 ] && fail "selftests: ${tf} cases" "$tf"
+	[ "${ts:-0}" -gt 0 ] && fail "selftests: ${ts} skipped cases count as failures" "$ts"
+	grep -q '^lab-selftests: incomplete' "$log" &&
+		fail "selftests: a test binary died before reporting totals"
+	[ "${tp:-0}" -gt 0 ] || fail "selftests: no test ran"
+	[ $rc -eq 0 ] || fail "selftests: VM run (exit status or kernel splat)"
+	rm -f "$log"
+}
+
+main_check() {
+	local s start
+	start=$(date +%s)
+	cmd_deps || { echo "0 passed, 1 failed"; exit 1; }
+	for s in $STEPS; do
+		echo "check: === $s ==="
+		"step_$s"
+	done
+	echo "check: took $(( $(date +%s) - start ))s"
+	if [ ${#FAILURES[@]} -gt 0 ]; then
+		echo "check: failures:"
+		printf '  %s\n' "${FAILURES[@]}"
+	fi
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ]
+}
+
+main_check

@@ -1,0 +1,411 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# lab.sh - build, boot and test vfio_ap on a machine without s390 hardware.
+#
+# Everything expensive (the kernel trees and builds, busybox, the initramfs)
+# lives in a cache outside the clone, keyed by the kernel version and the
+# lab's config fragments, so a second run only rebuilds what changed.
+# See README.md next to this file.
+
+set -euo pipefail
+
+LAB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$LAB/../../.." && pwd)
+CACHE=${VFIO_AP_LAB_CACHE:-$HOME/.cache/vfio-ap-lab}
+CROSS=s390x-linux-gnu-
+JOBS=${JOBS:-$(nproc)}
+KMAKE=(make -s ARCH=s390 CROSS_COMPILE=$CROSS)
+
+# Debian packages the lab needs on the build machine.
+PACKAGES=(gcc-s390x-linux-gnu linux-source-6.12 qemu-system-misc sparse
+	  flex bison bc libssl-dev libelf-dev cpio xz-utils kmod rsync
+	  python3 python3-docutils perl)
+
+log() { echo "lab: $*" >&2; }
+die() { echo "lab: error: $*" >&2; exit 1; }
+
+# Install what is missing; apt-get update only when something is.
+cmd_deps() {
+	local missing=() p
+	for p in "${PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q "install ok installed" || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	log "installing ${missing[*]}"
+	local sudo=
+	[ "$(id -u)" -ne 0 ] && sudo=sudo
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+		"${missing[@]}" >/dev/null
+}
+
+source_tarball() {
+	local t
+	t=$(ls /usr/src/linux-source-6.12.tar.* 2>/dev/null | head -n 1)
+	[ -n "$t" ] || die "linux-source-6.12 is not installed (run: $0 deps)"
+	echo "$t"
+}
+
+# The pristine tree, extracted once per Debian package version.
+pristine_tree() {
+	local ver dir
+	ver=$(dpkg-query -W -f='${Version}' linux-source-6.12)
+	dir=$CACHE/pristine-$ver
+	if [ ! -f "$dir/.complete" ]; then
+		log "extracting linux-source-6.12 $ver"
+		rm -rf "$dir" "$dir.tmp"
+		mkdir -p "$dir.tmp"
+		tar -xf "$(source_tarball)" -C "$dir.tmp" --strip-components=1
+		touch "$dir.tmp/.complete"
+		mv "$dir.tmp" "$dir"
+	fi
+	echo "$dir"
+}
+
+kernel_version() {
+	make -s -C "$1" kernelversion 2>/dev/null
+}
+
+# Key of everything that needs a fresh configuration when it changes.
+config_key() {
+	cat "$LAB"/config/*.config | sha256sum | cut -c1-12
+}
+
+workdir() {
+	local p
+	p=$(pristine_tree)
+	echo "$CACHE/k-$(kernel_version "$p")-$(config_key)"
+}
+
+# Replace $2 with $1 unless equal; a new inode keeps hard links intact.
+install_file() {
+	cmp -s "$1" "$2" && return 0
+	mkdir -p "$(dirname "$2")"
+	cp --remove-destination "$1" "$2"
+}
+
+# Lab copy of the tree: pristine (hard links) plus the AP simulator and the
+# lab's kernel patches. Safe to call on every run; it only touches changes.
+prepare_lab_tree() {
+	local dst=$1 p
+	p=$(pristine_tree)
+	if [ ! -f "$dst/.complete" ]; then
+		rm -rf "$dst"
+		mkdir -p "$(dirname "$dst")"
+		cp -al "$p" "$dst"
+		touch "$dst/.complete"
+	fi
+	if [ -f "$LAB/apsim/ap.h" ]; then
+		install_file "$LAB/apsim/ap.h" "$dst/arch/s390/include/asm/ap.h"
+		install_file "$LAB/apsim/ap_sim.c" "$dst/drivers/s390/crypto/ap_sim.c"
+		local mk
+		mk=$(mktemp)
+		cat "$p/drivers/s390/crypto/Makefile" > "$mk"
+		printf '\n# lab: software AP facility\nobj-y += ap_sim.o\n' >> "$mk"
+		install_file "$mk" "$dst/drivers/s390/crypto/Makefile"
+		rm -f "$mk"
+	fi
+	apply_lab_patches "$dst"
+}
+
+# Kernel patches of the lab (e.g. KVM without SIE). Each patch is applied
+# once; the files it touches are unshared from the pristine tree first.
+apply_lab_patches() {
+	local dst=$1 patch f stamp
+	[ -d "$LAB/patches" ] || return 0
+	for patch in "$LAB"/patches/*.patch; do
+		[ -f "$patch" ] || continue
+		stamp="$dst/.lab-patch-$(sha256sum "$patch" | cut -c1-12)"
+		[ -f "$stamp" ] && continue
+		for f in $(grep -E '^\+\+\+ ' "$patch" | awk '{print $2}' |
+			   sed 's|^b/||'); do
+			[ -f "$dst/$f" ] && cp --remove-destination "$dst/$f" "$dst/$f.tmp" &&
+				mv "$dst/$f.tmp" "$dst/$f"
+		done
+		patch -d "$dst" -p1 -s --forward < "$patch" ||
+			die "lab patch $(basename "$patch") does not apply"
+		touch "$stamp"
+	done
+}
+
+# Our driver dropped into drivers/s390/crypto in place of upstream's.
+prepare_intree_tree() {
+	local dst=$1 p f
+	p=$(pristine_tree)
+	prepare_lab_tree "$dst"
+	for f in "$dst"/drivers/s390/crypto/vfio_ap_*; do
+		[ -e "$f" ] || continue
+		[ -e "$REPO/$(basename "$f")" ] || rm -f "$f"
+	done
+	for f in "$REPO"/vfio_ap_*.[ch]; do
+		install_file "$f" "$dst/drivers/s390/crypto/$(basename "$f")"
+	done
+	install_file "$REPO/Kconfig" "$dst/drivers/s390/crypto/Kconfig.vfio_ap"
+	install_file "$REPO/Kbuild" "$dst/drivers/s390/crypto/Kbuild.vfio_ap"
+
+	local mk kc
+	mk=$(mktemp)
+	{
+		grep -v -E '^(vfio_ap-objs|obj-\$\(CONFIG_VFIO_AP\))' \
+			"$dst/drivers/s390/crypto/Makefile"
+		echo 'include $(srctree)/$(src)/Kbuild.vfio_ap'
+	} > "$mk"
+	install_file "$mk" "$dst/drivers/s390/crypto/Makefile"
+	kc=$(mktemp)
+	# swap upstream's "config VFIO_AP" block for ours
+	awk '
+		/^config VFIO_AP$/ { skip = 1
+			print "source \"drivers/s390/crypto/Kconfig.vfio_ap\""
+			next }
+		skip && /^(config|menu|endmenu|source|if|endif|comment)/ { skip = 0 }
+		!skip { print }
+	' "$p/arch/s390/Kconfig" > "$kc"
+	install_file "$kc" "$dst/arch/s390/Kconfig"
+	rm -f "$mk" "$kc"
+
+	rsync -a --delete "$REPO/tools/testing/selftests/vfio_ap/" \
+		"$dst/tools/testing/selftests/vfio_ap/"
+}
+
+with_lock() {
+	mkdir -p "$CACHE"
+	exec 9>"$CACHE/build.lock"
+	if ! flock -n 9; then
+		log "waiting for another lab build to finish"
+		flock 9
+	fi
+	"$@"
+	flock -u 9
+}
+
+fragments_for() {
+	case $1 in
+	plain) echo "$LAB/config/lab.config" ;;
+	debug) echo "$LAB/config/lab.config $LAB/config/debug.config" ;;
+	*) die "unknown kernel flavour '$1' (plain|debug)" ;;
+	esac
+}
+
+# Every option a fragment asks for must survive Kconfig, or the lab is
+# not testing what it claims to.
+check_config() {
+	local cfg=$1 bad=0 line
+	shift
+	while read -r line; do
+		case $line in
+		CONFIG_*=n) grep -qx "${line%=n}=y" "$cfg" && { log "not off: $line"; bad=1; } ;;
+		CONFIG_*=*) grep -qx "$line" "$cfg" || { log "not set: $line"; bad=1; } ;;
+		esac
+	done < <(cat "$@")
+	return $bad
+}
+
+build_kernel_locked() {
+	local flavour=$1 wd src out frags merged
+	wd=$(workdir)
+	src=$wd/lab-src
+	out=$wd/build-$flavour
+	prepare_lab_tree "$src"
+	frags=$(fragments_for "$flavour")
+	merged=$(cat $frags | sha256sum | cut -c1-12)
+	mkdir -p "$out"
+	if [ "$(cat "$out/.lab-config" 2>/dev/null)" != "$merged" ]; then
+		log "configuring $flavour kernel"
+		cat $frags > "$out/lab.fragment"
+		"${KMAKE[@]}" -C "$src" O="$out" \
+			KCONFIG_ALLCONFIG="$out/lab.fragment" allnoconfig >/dev/null
+		check_config "$out/.config" $frags ||
+			die "config fragments do not apply cleanly"
+		echo "$merged" > "$out/.lab-config"
+	fi
+	log "building $flavour kernel $(kernel_version "$src") in $out"
+	"${KMAKE[@]}" -C "$src" O="$out" -j"$JOBS" all
+}
+
+cmd_kernel() {
+	local flavour=${1:-plain}
+	with_lock build_kernel_locked "$flavour"
+}
+
+kernel_dir() {
+	echo "$(workdir)/build-$1"
+}
+
+# Our module, built out of tree from a copy of the sources so that two
+# flavours never share object files and the clone stays clean.
+build_module_locked() {
+	local flavour=$1 wd out mod extra=${2:-}
+	wd=$(workdir)
+	out=$(kernel_dir "$flavour")
+	[ -f "$out/vmlinux" ] || build_kernel_locked "$flavour"
+	mod=$wd/mod-$flavour
+	mkdir -p "$mod"
+	rsync -a --delete --include='vfio_ap_*.[ch]' --include=Kbuild \
+		--exclude='*' --filter='P *.o' --filter='P *.ko' \
+		--filter='P .*.cmd' --filter='P *.mod*' --filter='P Module.symvers' \
+		--filter='P modules.order' --filter='P *.a' \
+		"$REPO/" "$mod/"
+	"${KMAKE[@]}" -C "$wd/lab-src" O="$out" M="$mod" $extra modules
+}
+
+cmd_module() {
+	with_lock build_module_locked "${1:-plain}" "${2:-}"
+}
+
+# busybox for s390x from Debian, through an apt configuration of its own
+# so the machine's dpkg architectures stay untouched.
+busybox_bin() {
+	local d=$CACHE/busybox-s390x
+	if [ ! -x "$d/busybox" ]; then
+		log "fetching busybox-static for s390x"
+		rm -rf "$d.tmp"
+		mkdir -p "$d.tmp/etc/sources.list.d" "$d.tmp/etc/preferences.d" "$d.tmp/state/lists/partial" \
+			"$d.tmp/cache/archives/partial" "$d.tmp/deb"
+		echo "deb [arch=s390x signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main" \
+			> "$d.tmp/etc/sources.list"
+		local opts=(-o "Dir::Etc=$d.tmp/etc"
+			    -o "Dir::Etc::sourcelist=$d.tmp/etc/sources.list"
+			    -o "Dir::Etc::sourceparts=$d.tmp/etc/sources.list.d"
+			    -o "Dir::State=$d.tmp/state" -o "Dir::Cache=$d.tmp/cache"
+			    -o APT::Architecture=s390x -o APT::Architectures=s390x
+			    -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
+		apt-get "${opts[@]}" -qq update
+		(cd "$d.tmp/deb" && apt-get "${opts[@]}" -qq download busybox-static:s390x)
+		dpkg-deb -x "$d.tmp"/deb/busybox-static_*.deb "$d.tmp/root"
+		mkdir -p "$d"
+		cp "$d.tmp/root/bin/busybox" "$d/busybox"
+		rm -rf "$d.tmp"
+	fi
+	echo "$d/busybox"
+}
+
+initramfs() {
+	local bb img key stage
+	bb=$(busybox_bin)
+	key=$(cat "$LAB/vm/init" "$bb" | sha256sum | cut -c1-12)
+	img=$CACHE/initramfs-$key.cpio.gz
+	if [ ! -f "$img" ]; then
+		stage=$(mktemp -d)
+		mkdir -p "$stage"/{bin,sbin,dev,proc,sys,tmp,src,lab,root,etc}
+		cp "$bb" "$stage/bin/busybox"
+		ln -s busybox "$stage/bin/sh"
+		cp "$LAB/vm/init" "$stage/init"
+		chmod 755 "$stage/init"
+		(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -9) > "$img.tmp"
+		mv "$img.tmp" "$img"
+		rm -rf "$stage"
+	fi
+	echo "$img"
+}
+
+# What the kernel prints when something went wrong that no exit status shows.
+SPLAT_RE='WARNING:|BUG:|Oops|Kernel panic|general protection|KASAN:|kmemleak: [0-9]+ new suspected|unreferenced object|possible circular locking|possible recursive locking|inconsistent lock state|lock held when returning|suspicious RCU usage|INFO: task .* blocked|sleeping function called from invalid context|UBSAN:|list_add corruption|list_del corruption|ODEBUG:|Unable to handle kernel|rcu_sched detected stalls|BUG: workqueue lockup|Call Trace:'
+
+# vm_run FLAVOUR MODULE SCRIPT [SHELL]
+vm_run() {
+	local flavour=$1 module=$2 script=$3 shell=${4:-0}
+	local out run img ko rc console cmdline mem
+	out=$(kernel_dir "$flavour")
+	mkdir -p "$CACHE/runs"
+	exec 8>"$CACHE/build.lock"
+	flock -s 8
+	[ -f "$out/arch/s390/boot/bzImage" ] ||
+		{ flock -u 8; with_lock build_kernel_locked "$flavour"; flock -s 8; }
+	run=$(mktemp -d "$CACHE/runs/run.XXXXXX")
+	case $module in
+	project) ko=$(workdir)/mod-$flavour/vfio_ap.ko
+		 flock -u 8; with_lock build_module_locked "$flavour"; flock -s 8 ;;
+	reference) ko=$out/drivers/s390/crypto/vfio_ap.ko ;;
+	none) ko= ;;
+	*) die "MODULE must be project, reference or none" ;;
+	esac
+	[ -z "$ko" ] || cp "$ko" "$run/vfio_ap.ko"
+	# VFIO_MDEV can only be selected, so it is a module next to vfio_ap
+	[ -f "$out/drivers/vfio/mdev/mdev.ko" ] && cp "$out/drivers/vfio/mdev/mdev.ko" "$run/"
+	if [ "$shell" = 1 ]; then
+		touch "$run/shell"
+	else
+		cp "$script" "$run/script.sh"
+	fi
+	[ -n "${SIMCFG:-}" ] && echo "$SIMCFG" > "$run/simcfg"
+	[ -n "${LAB_PAYLOAD:-}" ] && cp -a "$LAB_PAYLOAD" "$run/payload"
+	{
+		echo "LAB_MODULE=$module"
+		echo "LAB_KERNEL=$flavour"
+		echo "LAB_KVER=$(kernel_version "$(workdir)/lab-src")"
+	} > "$run/env"
+	img=$(initramfs)
+	mem=1024
+	[ "$flavour" = debug ] && mem=3072
+	cmdline="console=ttysclp0 facilities=12,15,65 panic=-1 oops=panic ${LAB_CMDLINE:-$(sim_cmdline)}"
+	console=$run/console.log
+	local qemu=(qemu-system-s390x -M s390-ccw-virtio -cpu max -smp 2 -m $mem
+		    -nographic -no-reboot
+		    -kernel "$out/arch/s390/boot/bzImage" -initrd "$img"
+		    -append "$cmdline"
+		    -fsdev local,id=src,path="$REPO",security_model=none,readonly=on
+		    -device virtio-9p-ccw,fsdev=src,mount_tag=src
+		    -fsdev local,id=run,path="$run",security_model=none
+		    -device virtio-9p-ccw,fsdev=run,mount_tag=lab)
+	if [ "$shell" = 1 ]; then
+		"${qemu[@]}"
+		flock -u 8
+		rm -rf "$run"
+		return 0
+	fi
+	rc=0
+	timeout "${VM_TIMEOUT:-1800}" "${qemu[@]}" < /dev/null 2>&1 |
+		tr -d '\r' | tee "$console" || true
+	flock -u 8
+	if [ ! -f "$run/rc" ]; then
+		log "the VM did not report an exit status (crash or timeout)"
+		rc=1
+	else
+		rc=$(cat "$run/rc")
+	fi
+	if grep -E -q "$SPLAT_RE" "$console"; then
+		log "kernel splat during the run:"
+		grep -E -n -A3 "$SPLAT_RE" "$console" | head -n 60 >&2
+		[ "$rc" = 0 ] && rc=1
+	fi
+	[ -n "${KEEP_CONSOLE:-}" ] && cp "$console" "$KEEP_CONSOLE"
+	rm -rf "$run"
+	return "$rc"
+}
+
+# Kernel parameters the AP simulator wants (its README says why).
+sim_cmdline() {
+	local f=$LAB/apsim/cmdline
+	[ -f "$f" ] && grep -v '^#' "$f" | tr '\n' ' '
+	true
+}
+
+cmd_vm_run() {
+	local script=${SCRIPT:-}
+	[ -n "$script" ] || die "SCRIPT=path is required"
+	[ -f "$script" ] || die "no such script: $script"
+	vm_run "${KERNEL:-plain}" "${MODULE:-project}" "$(realpath "$script")"
+}
+
+cmd_vm_shell() {
+	vm_run "${KERNEL:-plain}" "${MODULE:-project}" /dev/null 1
+}
+
+main() {
+	local cmd=${1:-}
+	shift || true
+	case $cmd in
+	deps) cmd_deps ;;
+	kernel) cmd_deps; cmd_kernel "$@" ;;
+	module) cmd_deps; cmd_module "$@" ;;
+	vm-run) cmd_deps; cmd_vm_run ;;
+	vm-shell) cmd_deps; cmd_vm_shell ;;
+	workdir) workdir ;;
+	initramfs) initramfs ;;
+	*) die "usage: $0 deps|kernel [plain|debug]|module [plain|debug]|vm-run|vm-shell|workdir" ;;
+	esac
+}
+
+[ "${LAB_SOURCED:-0}" = 1 ] || main "$@"
