@@ -190,7 +190,7 @@ step_selftests() {
 		rm -f "$log"
 		return
 	fi
-	LAB_PAYLOAD=$out vm_run debug "${SELFTEST_MODULE:-project}" \
+	LAB_PAYLOAD=$out vm_run "${SELFTEST_KERNEL:-debug}" "${SELFTEST_MODULE:-project}" \
 		"$LAB/run_selftests.sh" > "$log" 2>&1
 	local rc=$?
 	cat "$log"
