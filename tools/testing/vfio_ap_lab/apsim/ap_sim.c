@@ -839,23 +839,37 @@ static char *sim_get_user_string(const char __user *ubuf, size_t count,
 	return memdup_user_nul(ubuf, count);
 }
 
-static int sim_config_show(struct seq_file *m, void *unused)
+/*
+ * A snapshot of the configuration for the readers, which must not wait
+ * for the control mutex: a write holds it across a bus rescan.
+ */
+static struct sim_config *sim_config_snapshot(void)
 {
-	static struct sim_config cfg;
+	struct sim_config *cfg;
 	unsigned long flags;
 
-	/* a snapshot, printed without the spinlock */
-	mutex_lock(&sim_ctl_mutex);
+	cfg = kmalloc(sizeof(*cfg), GFP_KERNEL);
+	if (!cfg)
+		return NULL;
 	spin_lock_irqsave(&sim_lock, flags);
 	sim_boot_config_locked();
-	cfg = sim_cfg;
+	*cfg = sim_cfg;
 	spin_unlock_irqrestore(&sim_lock, flags);
-	sim_print_list(m, "adapters", cfg.apm);
-	sim_print_list(m, " domains", cfg.aqm);
-	sim_print_list(m, " control_domains", cfg.adm);
-	seq_printf(m, " type=%u mode=%s apxa=%d na=%u nd=%u\n", cfg.type,
-		   sim_mode_names[cfg.mode], cfg.apxa, cfg.na, cfg.nd);
-	mutex_unlock(&sim_ctl_mutex);
+	return cfg;
+}
+
+static int sim_config_show(struct seq_file *m, void *unused)
+{
+	struct sim_config *cfg = sim_config_snapshot();
+
+	if (!cfg)
+		return -ENOMEM;
+	sim_print_list(m, "adapters", cfg->apm);
+	sim_print_list(m, " domains", cfg->aqm);
+	sim_print_list(m, " control_domains", cfg->adm);
+	seq_printf(m, " type=%u mode=%s apxa=%d na=%u nd=%u\n", cfg->type,
+		   sim_mode_names[cfg->mode], cfg->apxa, cfg->na, cfg->nd);
+	kfree(cfg);
 	return 0;
 }
 
@@ -968,19 +982,15 @@ static const struct file_operations sim_edit_fops = {
 
 static int sim_adapter_mode_show(struct seq_file *m, void *unused)
 {
-	static struct sim_config cfg;
-	unsigned long flags;
+	struct sim_config *cfg = sim_config_snapshot();
 	unsigned int card;
 
-	mutex_lock(&sim_ctl_mutex);
-	spin_lock_irqsave(&sim_lock, flags);
-	sim_boot_config_locked();
-	cfg = sim_cfg;
-	spin_unlock_irqrestore(&sim_lock, flags);
-	for_each_set_bit(card, cfg.apm, SIM_IDS)
-		seq_printf(m, "%u %u %s\n", card, cfg.ap_type[card],
-			   sim_mode_names[cfg.ap_mode[card]]);
-	mutex_unlock(&sim_ctl_mutex);
+	if (!cfg)
+		return -ENOMEM;
+	for_each_set_bit(card, cfg->apm, SIM_IDS)
+		seq_printf(m, "%u %u %s\n", card, cfg->ap_type[card],
+			   sim_mode_names[cfg->ap_mode[card]]);
+	kfree(cfg);
 	return 0;
 }
 
