@@ -91,6 +91,24 @@ static union ap_qirq_ctrl vfio_ap_irq_ctrl(struct kvm *kvm, u8 gisc, int nisc)
 	return ctrl;
 }
 
+/*
+ * The guest resets queues itself (ZAPQ and RAPQ are not intercepted), which
+ * turns their interrupts off behind our back.  If so, what we still hold
+ * for the old enablement is stale: release it so the guest can enable again.
+ */
+static struct ap_queue_status vfio_ap_irq_stale_check(struct vfio_ap_queue *q)
+{
+	struct ap_queue_status status = ap_tapq(q->qid, NULL);
+
+	if (status.response_code != AP_RESPONSE_NORMAL)
+		return status;
+	if (status.irq_enabled)
+		return vfio_ap_status_rc(AP_RESPONSE_OTHERWISE_CHANGED);
+	vfio_ap_irq_release(q);
+
+	return status;
+}
+
 /* The guest's interrupts are delivered through its GISA, into its NIB. */
 static struct ap_queue_status vfio_ap_irq_enable(struct vfio_ap_queue *q,
 						 struct vfio_ap_mdev *m,
@@ -100,8 +118,11 @@ static struct ap_queue_status vfio_ap_irq_enable(struct vfio_ap_queue *q,
 	struct page *page;
 	int nisc, ret;
 
-	if (q->irq_mdev)
-		return vfio_ap_status_rc(AP_RESPONSE_OTHERWISE_CHANGED);
+	if (q->irq_mdev) {
+		status = vfio_ap_irq_stale_check(q);
+		if (status.response_code != AP_RESPONSE_NORMAL)
+			return status;
+	}
 
 	ret = vfio_pin_pages(&m->vdev, ALIGN_DOWN(nib, PAGE_SIZE), 1,
 			     IOMMU_READ | IOMMU_WRITE, &page);
