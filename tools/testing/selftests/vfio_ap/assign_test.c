@@ -1,0 +1,520 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The six assign/unassign attributes of an mdev: how numbers are parsed,
+ * the range checks against the host's Na/Nd, idempotence, and the
+ * ownership checks (host-owned APQNs, APQNs of another mdev) with their
+ * kernel log lines. After every error the mdev must be as before.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../kselftest_harness.h"
+#include "vfio_ap_util.h"
+
+enum kind { ADAPTER, DOMAIN, CONTROL };
+
+#define BASE_ID		2	/* assigned before every case */
+#define TARGET_ID	31	/* what the number formats below name */
+
+static const char * const assign_attrs[] = {
+	[ADAPTER] = "assign_adapter",
+	[DOMAIN] = "assign_domain",
+	[CONTROL] = "assign_control_domain",
+};
+
+static struct ap_mask *kind_mask(struct ap_matrix *mx, enum kind kind)
+{
+	switch (kind) {
+	case ADAPTER:
+		return &mx->apm;
+	case DOMAIN:
+		return &mx->aqm;
+	default:
+		return &mx->adm;
+	}
+}
+
+FIXTURE(attr) {
+	struct ap_matrix before;
+};
+
+/* One assign or unassign attribute and what it changes. */
+struct attr_case {
+	const char *attr;
+	enum kind kind;
+	bool assign;
+};
+
+FIXTURE_VARIANT(attr) {
+	struct attr_case c;
+};
+
+FIXTURE_VARIANT_ADD(attr, assign_adapter) {
+	.c = { "assign_adapter", ADAPTER, true },
+};
+
+FIXTURE_VARIANT_ADD(attr, unassign_adapter) {
+	.c = { "unassign_adapter", ADAPTER, false },
+};
+
+FIXTURE_VARIANT_ADD(attr, assign_domain) {
+	.c = { "assign_domain", DOMAIN, true },
+};
+
+FIXTURE_VARIANT_ADD(attr, unassign_domain) {
+	.c = { "unassign_domain", DOMAIN, false },
+};
+
+FIXTURE_VARIANT_ADD(attr, assign_control_domain) {
+	.c = { "assign_control_domain", CONTROL, true },
+};
+
+FIXTURE_VARIANT_ADD(attr, unassign_control_domain) {
+	.c = { "unassign_control_domain", CONTROL, false },
+};
+
+/*
+ * A host with @config, one mdev holding BASE_ID of the case's kind (and,
+ * for unassign, the IDs in @extra so there is something to take away).
+ * Only one kind is ever assigned, so no APQN exists and no ownership
+ * check can interfere with the parsing under test. @before gets the
+ * resulting ap_config.
+ */
+static void prepare(struct __test_metadata *_metadata,
+		    const struct attr_case *c, const char *config,
+		    const unsigned int *extra, unsigned int n_extra,
+		    struct ap_matrix *before)
+{
+	const char *assign = assign_attrs[c->kind];
+	unsigned int i;
+
+	ASSERT_EQ(0, world_reset(config, STD_APMASK, MASK_ALL));
+	ASSERT_EQ(0, mdev_create(UUID_A));
+	ASSERT_EQ(0, mdev_assign(UUID_A, assign, BASE_ID));
+	for (i = 0; i < n_extra && !c->assign; i++)
+		ASSERT_EQ(0, mdev_assign(UUID_A, assign, extra[i]));
+	ASSERT_EQ(0, mdev_config(UUID_A, before));
+}
+
+FIXTURE_SETUP(attr)
+{
+	static const unsigned int target[] = { TARGET_ID };
+
+	prepare(_metadata, &variant->c, STD_CONFIG, target, 1, &self->before);
+}
+
+FIXTURE_TEARDOWN(attr)
+{
+	world_std();
+}
+
+static void expect_config(struct __test_metadata *_metadata,
+			  const struct ap_matrix *want)
+{
+	struct ap_matrix now;
+	char w[256], n[256];
+
+	ASSERT_EQ(0, mdev_config(UUID_A, &now));
+	matrix_fmt_config(want, w);
+	matrix_fmt_config(&now, n);
+	EXPECT_STREQ(w, n);
+}
+
+/* Writing @len bytes of @val must succeed and add (or remove) @id. */
+static void expect_applied_len(struct __test_metadata *_metadata,
+			       const struct ap_matrix *before,
+			       const struct attr_case *c, const char *val,
+			       size_t len, unsigned int id)
+{
+	struct ap_matrix want = *before;
+
+	if (c->assign)
+		mask_set(kind_mask(&want, c->kind), id);
+	else
+		mask_clr(kind_mask(&want, c->kind), id);
+	ASSERT_EQ(0, mdev_write_len(UUID_A, c->attr, val, len))
+		TH_LOG("%s <- '%s'", c->attr, val);
+	expect_config(_metadata, &want);
+}
+
+static void expect_applied(struct __test_metadata *_metadata,
+			   const struct ap_matrix *before,
+			   const struct attr_case *c, const char *val,
+			   unsigned int id)
+{
+	expect_applied_len(_metadata, before, c, val, strlen(val), id);
+}
+
+/* Writing @val must fail with @err and change nothing. */
+static void expect_rejected(struct __test_metadata *_metadata,
+			    const struct ap_matrix *before,
+			    const struct attr_case *c, const char *val,
+			    int err)
+{
+	EXPECT_EQ(err, mdev_write(UUID_A, c->attr, val))
+		TH_LOG("%s <- '%s'", c->attr, val);
+	expect_config(_metadata, before);
+}
+
+#define APPLIED(val, id) \
+	expect_applied(_metadata, &self->before, &variant->c, val, id)
+#define REJECTED(val, err) \
+	expect_rejected(_metadata, &self->before, &variant->c, val, err)
+
+TEST_F(attr, decimal)
+{
+	APPLIED("31", TARGET_ID);
+}
+
+TEST_F(attr, hex)
+{
+	APPLIED("0x1f", TARGET_ID);
+}
+
+TEST_F(attr, hex_upper_prefix)
+{
+	APPLIED("0X1F", TARGET_ID);
+}
+
+TEST_F(attr, octal)
+{
+	APPLIED("037", TARGET_ID);
+}
+
+TEST_F(attr, trailing_newline)
+{
+	APPLIED("31\n", TARGET_ID);
+}
+
+TEST_F(attr, plus_sign)
+{
+	APPLIED("+31", TARGET_ID);
+}
+
+TEST_F(attr, zero)
+{
+	static const unsigned int zero[] = { 0 };
+
+	prepare(_metadata, &variant->c, STD_CONFIG, zero, 1, &self->before);
+	APPLIED("0", 0);
+}
+
+TEST_F(attr, nul_ends_the_number)
+{
+	static const char val[] = "31\0garbage";
+
+	expect_applied_len(_metadata, &self->before, &variant->c, val,
+			   sizeof(val) - 1, TARGET_ID);
+}
+
+TEST_F(attr, idempotent)
+{
+	APPLIED("31", TARGET_ID);
+	APPLIED("31", TARGET_ID);
+}
+
+TEST_F(attr, garbage_einval)
+{
+	REJECTED("abc", -EINVAL);
+}
+
+TEST_F(attr, trailing_garbage_einval)
+{
+	REJECTED("31x", -EINVAL);
+}
+
+TEST_F(attr, negative_einval)
+{
+	REJECTED("-1", -EINVAL);
+}
+
+TEST_F(attr, leading_space_einval)
+{
+	REJECTED(" 31", -EINVAL);
+}
+
+TEST_F(attr, trailing_space_einval)
+{
+	REJECTED("31 ", -EINVAL);
+}
+
+TEST_F(attr, newline_only_einval)
+{
+	REJECTED("\n", -EINVAL);
+}
+
+TEST_F(attr, bare_hex_prefix_einval)
+{
+	REJECTED("0x", -EINVAL);
+}
+
+TEST_F(attr, two_numbers_einval)
+{
+	REJECTED("5\n6", -EINVAL);
+}
+
+TEST_F(attr, decimal_overflow_erange)
+{
+	REJECTED("99999999999999999999999", -ERANGE);
+}
+
+TEST_F(attr, hex_overflow_erange)
+{
+	REJECTED("0x10000000000000000", -ERANGE);
+}
+
+TEST_F(attr, ulong_max_enodev)
+{
+	REJECTED("18446744073709551615", -ENODEV);
+}
+
+TEST_F(attr, id_256_enodev)
+{
+	REJECTED("256", -ENODEV);
+}
+
+/* With APXA the limits are the QCI's Na (adapters) and Nd (domains). */
+#define APXA_CONFIG	"adapters=5-6 domains=4,0x1f control_domains=4 " \
+			"na=0x40 nd=0x20"
+#define NO_APXA_CONFIG	"adapters=5-6 domains=4 control_domains=4 apxa=0"
+
+static unsigned int apxa_max(enum kind kind)
+{
+	return kind == ADAPTER ? 0x40 : 0x20;
+}
+
+static unsigned int no_apxa_max(enum kind kind)
+{
+	return kind == ADAPTER ? 63 : 15;
+}
+
+TEST_F(attr, apxa_max_accepted)
+{
+	unsigned int max = apxa_max(variant->c.kind);
+	char val[16];
+
+	prepare(_metadata, &variant->c, APXA_CONFIG, &max, 1, &self->before);
+	snprintf(val, sizeof(val), "0x%x", max);
+	APPLIED(val, max);
+}
+
+TEST_F(attr, apxa_above_max_enodev)
+{
+	unsigned int max = apxa_max(variant->c.kind);
+	char val[16];
+
+	prepare(_metadata, &variant->c, APXA_CONFIG, NULL, 0, &self->before);
+	snprintf(val, sizeof(val), "0x%x", max + 1);
+	REJECTED(val, -ENODEV);
+	REJECTED("255", -ENODEV);
+}
+
+TEST_F(attr, no_apxa_max_accepted)
+{
+	unsigned int max = no_apxa_max(variant->c.kind);
+	char val[16];
+
+	prepare(_metadata, &variant->c, NO_APXA_CONFIG, &max, 1,
+		&self->before);
+	snprintf(val, sizeof(val), "%u", max);
+	APPLIED(val, max);
+}
+
+TEST_F(attr, no_apxa_above_max_enodev)
+{
+	unsigned int max = no_apxa_max(variant->c.kind);
+	char val[16];
+
+	prepare(_metadata, &variant->c, NO_APXA_CONFIG, NULL, 0,
+		&self->before);
+	snprintf(val, sizeof(val), "%u", max + 1);
+	REJECTED(val, -ENODEV);
+}
+
+/*
+ * Ownership: mdev A and B on the standard host (vfio_ap owns adapters
+ * 5, 6, 8 and 9; adapter 7 is the host's).
+ */
+FIXTURE(owner) {
+	char log[65536];
+};
+
+FIXTURE_SETUP(owner)
+{
+	ASSERT_EQ(0, world_std());
+	ASSERT_EQ(0, mdev_create(UUID_A));
+	ASSERT_EQ(0, mdev_create(UUID_B));
+	self->log[0] = '\0';
+}
+
+FIXTURE_TEARDOWN(owner)
+{
+	world_std();
+}
+
+static void expect_matrix(struct __test_metadata *_metadata,
+			  const char *uuid, const char *want)
+{
+	char buf[4096];
+
+	ASSERT_LE(0, mdev_read(uuid, "matrix", buf, sizeof(buf)));
+	EXPECT_STREQ(want, buf) TH_LOG("matrix of %s", uuid);
+}
+
+TEST_F(owner, host_owned_adapter_eaddrnotavail)
+{
+	ASSERT_EQ(0, mdev_write(UUID_A, "assign_domain", "4"));
+	EXPECT_EQ(-EADDRNOTAVAIL, mdev_write(UUID_A, "assign_adapter", "7"));
+	expect_matrix(_metadata, UUID_A, ".0004\n");
+}
+
+TEST_F(owner, host_owned_domain_eaddrnotavail)
+{
+	/* adapter 7 alone is no APQN; with a domain it is the host's */
+	ASSERT_EQ(0, mdev_write(UUID_A, "assign_adapter", "5"));
+	ASSERT_EQ(0, mdev_write(UUID_A, "assign_adapter", "7"));
+	EXPECT_EQ(-EADDRNOTAVAIL, mdev_write(UUID_A, "assign_domain", "4"));
+	expect_matrix(_metadata, UUID_A, "05.\n07.\n");
+}
+
+TEST_F(owner, host_owns_apmask_times_aqmask)
+{
+	/* 07.0047 leaves the host when domain 0x47 leaves the aqmask */
+	ASSERT_EQ(0, sysfs_write(AP_BUS_DIR "/aqmask", "-0x47"));
+	ASSERT_EQ(0, mdev_write(UUID_A, "assign_adapter", "5"));
+	ASSERT_EQ(0, mdev_write(UUID_A, "assign_adapter", "7"));
+	EXPECT_EQ(0, mdev_write(UUID_A, "assign_domain", "0x47"));
+	EXPECT_EQ(-EADDRNOTAVAIL, mdev_write(UUID_A, "assign_domain", "4"));
+	expect_matrix(_metadata, UUID_A, "05.0047\n07.0047\n");
+}
+
+TEST_F(owner, control_domain_needs_no_ownership)
+{
+	/* every APQN with domain 0x47 on adapter 7 is the host's */
+	ASSERT_EQ(0, mdev_write(UUID_A, "assign_adapter", "5"));
+	EXPECT_EQ(0, mdev_write(UUID_A, "assign_control_domain", "0x47"));
+	EXPECT_EQ(0, mdev_write(UUID_A, "assign_control_domain", "0x3"));
+	expect_matrix(_metadata, UUID_A, "05.\n");
+}
+
+TEST_F(owner, control_domains_may_be_shared)
+{
+	char buf[256];
+
+	ASSERT_EQ(0, mdev_write(UUID_A, "assign_control_domain", "4"));
+	EXPECT_EQ(0, mdev_write(UUID_B, "assign_control_domain", "4"));
+	ASSERT_LT(0, mdev_read(UUID_B, "control_domains", buf, sizeof(buf)));
+	EXPECT_STREQ("0004\n", buf);
+	ASSERT_LT(0, mdev_read(UUID_A, "control_domains", buf, sizeof(buf)));
+	EXPECT_STREQ("0004\n", buf);
+}
+
+TEST_F(owner, adapter_shared_with_disjoint_domains)
+{
+	ASSERT_EQ(0, mdev_write(UUID_A, "assign_adapter", "5"));
+	ASSERT_EQ(0, mdev_write(UUID_A, "assign_domain", "4"));
+	EXPECT_EQ(0, mdev_write(UUID_B, "assign_adapter", "5"));
+	EXPECT_EQ(0, mdev_write(UUID_B, "assign_domain", "0x47"));
+	expect_matrix(_metadata, UUID_A, "05.0004\n");
+	expect_matrix(_metadata, UUID_B, "05.0047\n");
+}
+
+TEST_F(owner, over_provisioning_allowed)
+{
+	/* adapter 8 and domain 3 are not in the host configuration */
+	EXPECT_EQ(0, mdev_write(UUID_A, "assign_adapter", "8"));
+	EXPECT_EQ(0, mdev_write(UUID_A, "assign_domain", "3"));
+	expect_matrix(_metadata, UUID_A, "08.0003\n");
+}
+
+/* B takes A's APQNs: EADDRINUSE, one warning per clashing APQN. */
+static void clash(struct __test_metadata *_metadata, const char *attr,
+		  const char *val, int err, char *log, size_t size)
+{
+	int fd = kmsg_open();
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(err, mdev_write(UUID_B, attr, val));
+	EXPECT_EQ(0, kmsg_collect(fd, log, size));
+	close(fd);
+}
+
+TEST_F(owner, in_use_domain_eaddrinuse)
+{
+	ASSERT_EQ(0, mdev_write(UUID_A, "assign_adapter", "5"));
+	ASSERT_EQ(0, mdev_write(UUID_A, "assign_adapter", "6"));
+	ASSERT_EQ(0, mdev_write(UUID_A, "assign_domain", "4"));
+	ASSERT_EQ(0, mdev_write(UUID_B, "assign_adapter", "5"));
+	ASSERT_EQ(0, mdev_write(UUID_B, "assign_adapter", "6"));
+	clash(_metadata, "assign_domain", "4", -EADDRINUSE, self->log,
+	      sizeof(self->log));
+	expect_matrix(_metadata, UUID_B, "05.\n06.\n");
+	EXPECT_EQ(1, kmsg_count(self->log, 4, "05.0004", UUID_A, NULL))
+		TH_LOG("log:\n%s", self->log);
+	EXPECT_EQ(1, kmsg_count(self->log, 4, "06.0004", UUID_A, NULL))
+		TH_LOG("log:\n%s", self->log);
+}
+
+TEST_F(owner, in_use_adapter_eaddrinuse)
+{
+	ASSERT_EQ(0, mdev_write(UUID_A, "assign_adapter", "5"));
+	ASSERT_EQ(0, mdev_write(UUID_A, "assign_domain", "4"));
+	ASSERT_EQ(0, mdev_write(UUID_A, "assign_domain", "0xab"));
+	ASSERT_EQ(0, mdev_write(UUID_B, "assign_domain", "0xab"));
+	ASSERT_EQ(0, mdev_write(UUID_B, "assign_domain", "0xff"));
+	clash(_metadata, "assign_adapter", "5", -EADDRINUSE, self->log,
+	      sizeof(self->log));
+	expect_matrix(_metadata, UUID_B, ".00ab\n.00ff\n");
+	EXPECT_EQ(1, kmsg_count(self->log, 4, "05.00ab", UUID_A, NULL))
+		TH_LOG("log:\n%s", self->log);
+	/* 05.00ff is free and 05.0004 is not in B's matrix: no warning */
+	EXPECT_EQ(0, kmsg_count(self->log, 7, "05.00ff", NULL, NULL));
+	EXPECT_EQ(0, kmsg_count(self->log, 7, "05.0004", NULL, NULL));
+}
+
+TEST_F(owner, in_use_unchanged_for_owner)
+{
+	ASSERT_EQ(0, mdev_write(UUID_A, "assign_adapter", "5"));
+	ASSERT_EQ(0, mdev_write(UUID_A, "assign_domain", "4"));
+	ASSERT_EQ(0, mdev_write(UUID_B, "assign_domain", "4"));
+	clash(_metadata, "assign_adapter", "5", -EADDRINUSE, self->log,
+	      sizeof(self->log));
+	expect_matrix(_metadata, UUID_A, "05.0004\n");
+	expect_matrix(_metadata, UUID_B, ".0004\n");
+}
+
+TEST_F(owner, in_use_wins_over_nothing_else)
+{
+	/* after A lets go, B gets the same APQN */
+	ASSERT_EQ(0, mdev_write(UUID_A, "assign_adapter", "6"));
+	ASSERT_EQ(0, mdev_write(UUID_A, "assign_domain", "0xff"));
+	ASSERT_EQ(0, mdev_write(UUID_B, "assign_adapter", "6"));
+	ASSERT_EQ(-EADDRINUSE, mdev_write(UUID_B, "assign_domain", "0xff"));
+	ASSERT_EQ(0, mdev_write(UUID_A, "unassign_domain", "0xff"));
+	EXPECT_EQ(0, mdev_write(UUID_B, "assign_domain", "0xff"));
+	expect_matrix(_metadata, UUID_A, "06.\n");
+	expect_matrix(_metadata, UUID_B, "06.00ff\n");
+}
+
+TEST_F(owner, unassign_not_assigned_is_noop)
+{
+	ASSERT_EQ(0, mdev_write(UUID_A, "assign_adapter", "5"));
+	ASSERT_EQ(0, mdev_write(UUID_A, "assign_domain", "4"));
+	EXPECT_EQ(0, mdev_write(UUID_A, "unassign_adapter", "6"));
+	EXPECT_EQ(0, mdev_write(UUID_A, "unassign_domain", "0x47"));
+	EXPECT_EQ(0, mdev_write(UUID_A, "unassign_control_domain", "4"));
+	expect_matrix(_metadata, UUID_A, "05.0004\n");
+}
+
+TEST_F(owner, reassign_own_apqn_is_noop)
+{
+	/* already in A: no clash with itself */
+	ASSERT_EQ(0, mdev_write(UUID_A, "assign_adapter", "5"));
+	ASSERT_EQ(0, mdev_write(UUID_A, "assign_domain", "4"));
+	EXPECT_EQ(0, mdev_write(UUID_A, "assign_adapter", "5"));
+	EXPECT_EQ(0, mdev_write(UUID_A, "assign_domain", "4"));
+	expect_matrix(_metadata, UUID_A, "05.0004\n");
+}
+
+TEST_HARNESS_MAIN
