@@ -355,7 +355,7 @@ static int config_key(const char *cfg, const char *key, struct ap_mask *m)
 	while ((p = strstr(p, key))) {
 		if ((p == cfg || p[-1] == ' ') && p[klen] == '=') {
 			p += klen + 1;
-			return parse_id_list(p, strcspn(p, " \n"), m);
+			return parse_id_list(p, strcspn(p, "\n\t "), m);
 		}
 		p += klen;
 	}

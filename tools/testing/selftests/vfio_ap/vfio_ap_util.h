@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "../kselftest.h"	/* __printf, ARRAY_SIZE */
+
 #define MATRIX_DIR	"/sys/devices/vfio_ap/matrix"
 #define MDEV_TYPE_DIR	MATRIX_DIR "/mdev_supported_types/vfio_ap-passthrough"
 #define AP_BUS_DIR	"/sys/bus/ap"
@@ -28,6 +30,9 @@
 #define AP_IDS		256
 #define MASK_ALL	"0xffffffffffffffffffffffffffffffff" \
 			"ffffffffffffffffffffffffffffffff"
+#define MASK_NONE	"0x00000000000000000000000000000000" \
+			"00000000000000000000000000000000"
+#define CONFIG_NONE	MASK_NONE "," MASK_NONE "," MASK_NONE "\n"
 
 /*
  * The standard host of most tests: adapters 5 and 6 and the spare
@@ -95,8 +100,7 @@ int mdev_assign(const char *uuid, const char *attr, unsigned int id);
 
 /* Simulator control file @file of AP_SIM_DIR. */
 int sim_write(const char *file, const char *val);
-int sim_writef(const char *file, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+__printf(2, 3) int sim_writef(const char *file, const char *fmt, ...);
 /* The simulator's configuration: adapters, usage and control domains. */
 int sim_host(struct ap_matrix *host);
 
