@@ -66,12 +66,12 @@ static void vfio_ap_collect_unplugged(const struct vfio_ap_apcb *old,
 /**
  * vfio_ap_guest_refresh() - bring what an mdev's guest sees up to date
  * @m: the mdev
- * @resets: collects the queues a running guest loses
+ * @resets: collects the queues the guest (attached or not) loses
  *
  * Asks the hot-plug engine what the guest should see now and, only if that
- * differs from what it sees, updates the CRYCB once and tells userspace.
- * Resetting the collected queues is left to the caller so that one event
- * resets all its queues together.
+ * differs from what it sees, updates the CRYCB of an attached guest once
+ * and tells userspace.  Resetting the collected queues is left to the
+ * caller so that one event resets all its queues together.
  *
  * Context: cfg_lock held.
  * Return: true if the guest's configuration changed.
@@ -92,11 +92,14 @@ bool vfio_ap_guest_refresh(struct vfio_ap_mdev *m, struct list_head *resets)
 	trace_vfio_ap_guest_update(vfio_ap_mdev_uuid(m), !!m->kvm, &old,
 				   &res.guest);
 
-	/* Without a guest no queue was in use: nothing to update or reset. */
-	if (!m->kvm)
-		return true;
-	vfio_ap_crycb_set(m->kvm, &m->guest);
-	vfio_ap_signal_cfg_chg(m);
+	if (m->kvm) {
+		vfio_ap_crycb_set(m->kvm, &m->guest);
+		vfio_ap_signal_cfg_chg(m);
+	}
+	/*
+	 * One rule, guest or not: a queue that leaves what the mdev grants
+	 * is reset, so it never carries state to whoever gets it next.
+	 */
 	vfio_ap_collect_unplugged(&old, &res, resets);
 
 	return true;
