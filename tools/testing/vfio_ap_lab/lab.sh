@@ -79,6 +79,13 @@ workdir() {
 	echo "$CACHE/k-$(kernel_version "$p")-$(config_key)"
 }
 
+# Work directories of older config fragments, unused for an hour, go:
+# each holds a few GiB of kernel builds.
+prune_workdirs() {
+	find "$CACHE" -maxdepth 1 -name 'k-*' -type d -mmin +60 \
+		-not -path "$(workdir)" -exec rm -rf {} + 2>/dev/null || true
+}
+
 # Replace $2 with $1 unless equal; a new inode keeps hard links intact.
 install_file() {
 	cmp -s "$1" "$2" && return 0
@@ -92,6 +99,7 @@ prepare_lab_tree() {
 	local dst=$1 p
 	p=$(pristine_tree)
 	if [ ! -f "$dst/.complete" ]; then
+		prune_workdirs
 		rm -rf "$dst"
 		mkdir -p "$(dirname "$dst")"
 		cp -al "$p" "$dst"
@@ -150,7 +158,7 @@ prepare_intree_tree() {
 	{
 		grep -v -E '^(vfio_ap-objs|obj-\$\(CONFIG_VFIO_AP\))' \
 			"$dst/drivers/s390/crypto/Makefile"
-		echo 'include $(srctree)/$(src)/Kbuild.vfio_ap'
+		echo 'include $(src)/Kbuild.vfio_ap'
 	} > "$mk"
 	install_file "$mk" "$dst/drivers/s390/crypto/Makefile"
 	kc=$(mktemp)
