@@ -56,10 +56,14 @@ static void vfio_ap_collect_unplugged(const struct vfio_ap_apcb *old,
 	struct vfio_ap_queue *q;
 	unsigned long apid, apqi;
 
-	vfio_ap_for_each_unplugged_apqn(old, res, apid, apqi) {
-		q = vfio_ap_queue_lookup(apid, apqi);
-		if (q)
-			vfio_ap_reset_batch_add(resets, q);
+	for_each_set_bit_inv(apid, old->apm, VFIO_AP_MAX_ADAPTERS) {
+		for_each_set_bit_inv(apqi, old->aqm, VFIO_AP_MAX_DOMAINS) {
+			if (!vfio_ap_apqn_unplugged(old, res, apid, apqi))
+				continue;
+			q = vfio_ap_queue_lookup(apid, apqi);
+			if (q)
+				vfio_ap_reset_batch_add(resets, q);
+		}
 	}
 }
 

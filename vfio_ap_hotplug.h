@@ -56,7 +56,7 @@ struct vfio_ap_queue_map {
  * @changed: @guest differs from the previous guest APCB in any mask
  *
  * Queues that leave the guest are (@unplugged_apm x old aqm) plus
- * (kept adapters x @unplugged_aqm); see vfio_ap_for_each_unplugged_apqn().
+ * (kept adapters x @unplugged_aqm); vfio_ap_apqn_unplugged() tells them apart.
  */
 struct vfio_ap_plug_result {
 	struct vfio_ap_apcb guest;
@@ -95,18 +95,6 @@ void vfio_ap_compute_guest(const struct vfio_ap_apcb *assigned,
 bool vfio_ap_apqn_unplugged(const struct vfio_ap_apcb *old_guest,
 			    const struct vfio_ap_plug_result *res,
 			    unsigned int apid, unsigned int apqi);
-
-/**
- * vfio_ap_for_each_unplugged_apqn - walk the queues that left the guest
- * @old: the previous guest APCB
- * @res: the engine's result computed from @old
- * @apid: unsigned long iterator for the adapter
- * @apqi: unsigned long iterator for the domain
- */
-#define vfio_ap_for_each_unplugged_apqn(old, res, apid, apqi)		\
-	for_each_set_bit_inv(apid, (old)->apm, VFIO_AP_MAX_ADAPTERS)	\
-		for_each_set_bit_inv(apqi, (old)->aqm, VFIO_AP_MAX_DOMAINS) \
-			if (vfio_ap_apqn_unplugged(old, res, apid, apqi))
 
 /* --- sysfs input and output (vfio_ap_format.c) --- */
 

@@ -518,8 +518,10 @@ static bool small_check(struct kunit *test, struct small_run *run,
 						     small_apqi[d]) == gone;
 		}
 	}
-	vfio_ap_for_each_unplugged_apqn(&run->old, &run->res, apid, apqi)
-		walked++;
+	for_each_set_bit_inv(apid, run->old.apm, VFIO_AP_MAX_ADAPTERS)
+		for_each_set_bit_inv(apqi, run->old.aqm, VFIO_AP_MAX_DOMAINS)
+			walked += vfio_ap_apqn_unplugged(&run->old, &run->res,
+							 apid, apqi);
 	ok &= walked == unplugged;
 	return ok;
 }
