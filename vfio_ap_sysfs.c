@@ -5,12 +5,17 @@
  */
 
 #include <linux/bitmap.h>
+#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/mutex.h>
 #include <linux/sysfs.h>
 
 #include "vfio_ap_private.h"
 #include "vfio_ap_trace.h"
+
+/* ap_perms_mutex: at most about 20 ms of retries before EBUSY */
+#define VFIO_AP_PERMS_TRIES	20
+#define VFIO_AP_PERMS_RETRY_US	500
 
 /* --- the matrix device --- */
 
@@ -184,9 +189,28 @@ static void vfio_ap_change_build(struct vfio_ap_mdev *m,
 }
 
 /*
+ * While the AP bus masks are being edited an assignment fails with EBUSY
+ * rather than waiting, and taking ap_perms_mutex only by trylock keeps it
+ * out of the driver's lock order altogether.  The AP bus also holds the
+ * mutex for a moment on every queue probe: a few milliseconds of retries
+ * ride over those without turning them into EBUSY.
+ */
+static bool vfio_ap_perms_trylock(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < VFIO_AP_PERMS_TRIES; i++) {
+		if (mutex_trylock(&ap_perms_mutex))
+			return true;
+		usleep_range(VFIO_AP_PERMS_RETRY_US, 2 * VFIO_AP_PERMS_RETRY_US);
+	}
+
+	return false;
+}
+
+/*
  * Applies @change to @m entirely or not at all.  New APQNs are checked
- * against the AP bus masks, whose mutex the AP bus holds while it calls
- * our in_use(): hence only a trylock, and EBUSY while the masks are edited.
+ * against the AP bus masks and the other mdevs first.
  */
 static int vfio_ap_change_assignment(struct vfio_ap_mdev *m,
 				     const struct vfio_ap_change *change)
@@ -195,7 +219,7 @@ static int vfio_ap_change_assignment(struct vfio_ap_mdev *m,
 	struct vfio_ap_apcb new;
 	int ret = 0;
 
-	if (check_apqns && !mutex_trylock(&ap_perms_mutex))
+	if (check_apqns && !vfio_ap_perms_trylock())
 		return -EBUSY;
 	mutex_lock(&vfio_ap_drv.cfg_lock);
 	vfio_ap_change_build(m, change, &new);
