@@ -86,17 +86,6 @@ struct vfio_ap_queue *vfio_ap_queue_lookup(unsigned long apid,
 	return xa_load(&vfio_ap_drv.queues, AP_MKQID(apid, apqi));
 }
 
-static bool vfio_ap_queue_healthy(struct vfio_ap_queue *q)
-{
-	bool healthy;
-
-	spin_lock_bh(&q->apq->lock);
-	healthy = q->apq->config && !q->apq->chkstop;
-	spin_unlock_bh(&q->apq->lock);
-
-	return healthy && !q->reset_stuck;
-}
-
 static void vfio_ap_queue_map_update(struct vfio_ap_queue *q, bool usable)
 {
 	vfio_ap_queue_map_set(&vfio_ap_drv.queue_map, vfio_ap_qid_apid(q->qid),
@@ -105,7 +94,7 @@ static void vfio_ap_queue_map_update(struct vfio_ap_queue *q, bool usable)
 
 /**
  * vfio_ap_queue_mark_unusable() - keep a queue out of every guest
- * @q: the queue, found broken by a reset
+ * @q: the queue, which a reset could not bring to a clean state
  *
  * Context: cfg_lock held.  Takes effect at the next guest refresh.
  */
@@ -114,22 +103,16 @@ void vfio_ap_queue_mark_unusable(struct vfio_ap_queue *q)
 	vfio_ap_queue_map_update(q, false);
 }
 
-/* A scan may have brought checkstopped or deconfigured queues back. */
-static void vfio_ap_queue_map_refresh(void)
-{
-	struct vfio_ap_queue *q;
-	unsigned long qid;
-
-	xa_for_each(&vfio_ap_drv.queues, qid, q)
-		vfio_ap_queue_map_update(q, vfio_ap_queue_healthy(q));
-}
-
 /* Plug what the new queue completes, unless a scan will do it at its end. */
 static void vfio_ap_queue_arrived(struct vfio_ap_queue *q)
 {
 	struct vfio_ap_mdev *m;
 
-	vfio_ap_queue_map_update(q, vfio_ap_queue_healthy(q));
+	/*
+	 * Binding alone decides: a deconfigured or checkstopped queue answers
+	 * the guest itself, and the AP bus tracks its state.
+	 */
+	vfio_ap_queue_map_update(q, true);
 	if (vfio_ap_drv.scanning)
 		return;
 	m = vfio_ap_mdev_owning(vfio_ap_qid_apid(q->qid),
@@ -251,7 +234,6 @@ static void vfio_ap_on_scan_complete(struct ap_config_info *new_info,
 {
 	mutex_lock(&vfio_ap_drv.cfg_lock);
 	vfio_ap_drv.scanning = false;
-	vfio_ap_queue_map_refresh();
 	vfio_ap_guest_apply_all();
 	mutex_unlock(&vfio_ap_drv.cfg_lock);
 }

@@ -63,8 +63,8 @@ enum vfio_ap_reset_step {
  * @reset_node: entry in a reset batch (cfg_lock)
  * @reset_step: progress within the batch (cfg_lock)
  * @reset_rc: last response code the reset saw (cfg_lock)
- * @reset_stuck: a reset never completed; the queue stays out of every
- *		 guest until it is unbound and bound again (cfg_lock)
+ * @reset_stuck: a reset did not complete or failed; the queue stays out of
+ *		 every guest until it is unbound and bound again (cfg_lock)
  * @irq_mdev: the mdev whose guest enabled interrupts, or NULL (state_lock)
  * @irq_kvm: that guest; its GISC registration is ours to drop (state_lock)
  * @irq_node: entry in @irq_mdev's list of such queues (state_lock)

@@ -20,19 +20,22 @@
  * enum vfio_ap_reset_outcome - how a queue's reset ended
  * @VFIO_AP_RESET_OK: the queue is empty with interrupts off, or there was
  *		      nothing to reset
- * @VFIO_AP_RESET_UNUSABLE: the queue is deconfigured, checkstopped or
- *			    answered with an unexpected response code
+ * @VFIO_AP_RESET_BROKEN: the queue answered deconfigured or checkstopped;
+ *			  the AP bus tracks that state, so we keep out of it
+ * @VFIO_AP_RESET_FAILED: an unexpected response code; the queue's state
+ *			  is unknown
  * @VFIO_AP_RESET_TIMEOUT: the reset did not complete in time
  */
 enum vfio_ap_reset_outcome {
 	VFIO_AP_RESET_OK,
-	VFIO_AP_RESET_UNUSABLE,
+	VFIO_AP_RESET_BROKEN,
+	VFIO_AP_RESET_FAILED,
 	VFIO_AP_RESET_TIMEOUT,
 };
 
 /* The vfio_ap_reset_done tracepoint prints these by value. */
-static_assert(VFIO_AP_RESET_OK == 0 && VFIO_AP_RESET_UNUSABLE == 1 &&
-	      VFIO_AP_RESET_TIMEOUT == 2);
+static_assert(VFIO_AP_RESET_OK == 0 && VFIO_AP_RESET_BROKEN == 1 &&
+	      VFIO_AP_RESET_FAILED == 2 && VFIO_AP_RESET_TIMEOUT == 3);
 
 /**
  * vfio_ap_reset_batch_add() - add a queue to a reset batch
@@ -50,28 +53,32 @@ void vfio_ap_reset_batch_add(struct list_head *batch, struct vfio_ap_queue *q)
 	list_add_tail(&q->reset_node, batch);
 }
 
+/* A queue that may still hold a guest's state must not reach another. */
+static void vfio_ap_reset_withhold(struct vfio_ap_queue *q,
+				   enum vfio_ap_reset_outcome outcome)
+{
+	if (outcome == VFIO_AP_RESET_TIMEOUT)
+		pr_warn("reset of queue %02x.%04x did not complete within %u ms (response code 0x%02x); the queue is withheld from guests until it is bound again\n",
+			vfio_ap_qid_apid(q->qid), vfio_ap_qid_apqi(q->qid),
+			VFIO_AP_RESET_TIMEOUT_MS, q->reset_rc);
+	else
+		pr_warn("reset of queue %02x.%04x failed with response code 0x%02x; the queue is withheld from guests until it is bound again\n",
+			vfio_ap_qid_apid(q->qid), vfio_ap_qid_apqi(q->qid),
+			q->reset_rc);
+	q->reset_stuck = true;
+	vfio_ap_queue_mark_unusable(q);
+}
+
 static void vfio_ap_reset_finish(struct vfio_ap_queue *q,
 				 enum vfio_ap_reset_outcome outcome,
 				 unsigned int *unusable)
 {
 	q->reset_step = VFIO_AP_RESET_DONE;
 	trace_vfio_ap_reset_done(q->qid, q->reset_rc, outcome);
-	if (outcome == VFIO_AP_RESET_OK)
-		return;
-
-	if (outcome == VFIO_AP_RESET_TIMEOUT) {
-		q->reset_stuck = true;
-		pr_warn("reset of queue %02x.%04x did not complete within %u ms (response code 0x%02x); the queue is withheld from guests until it is bound again\n",
-			vfio_ap_qid_apid(q->qid), vfio_ap_qid_apqi(q->qid),
-			VFIO_AP_RESET_TIMEOUT_MS, q->reset_rc);
-	} else if (q->reset_rc != AP_RESPONSE_DECONFIGURED &&
-		   q->reset_rc != AP_RESPONSE_CHECKSTOPPED) {
-		pr_warn("reset of queue %02x.%04x failed with response code 0x%02x; the queue is withheld from guests\n",
-			vfio_ap_qid_apid(q->qid), vfio_ap_qid_apqi(q->qid),
-			q->reset_rc);
+	if (outcome == VFIO_AP_RESET_FAILED || outcome == VFIO_AP_RESET_TIMEOUT) {
+		vfio_ap_reset_withhold(q, outcome);
+		(*unusable)++;
 	}
-	vfio_ap_queue_mark_unusable(q);
-	(*unusable)++;
 }
 
 /* Response codes shared by ZAPQ and TAPQ that end the reset. */
@@ -85,7 +92,7 @@ static bool vfio_ap_reset_final_rc(struct vfio_ap_queue *q, u8 rc,
 		return true;
 	case AP_RESPONSE_DECONFIGURED:
 	case AP_RESPONSE_CHECKSTOPPED:
-		vfio_ap_reset_finish(q, VFIO_AP_RESET_UNUSABLE, unusable);
+		vfio_ap_reset_finish(q, VFIO_AP_RESET_BROKEN, unusable);
 		return true;
 	default:
 		return false;
@@ -111,7 +118,7 @@ static void vfio_ap_reset_issue(struct vfio_ap_queue *q, unsigned int *unusable)
 		break;
 	default:
 		if (!vfio_ap_reset_final_rc(q, status.response_code, unusable))
-			vfio_ap_reset_finish(q, VFIO_AP_RESET_UNUSABLE, unusable);
+			vfio_ap_reset_finish(q, VFIO_AP_RESET_FAILED, unusable);
 	}
 }
 
@@ -137,7 +144,7 @@ static void vfio_ap_reset_verify(struct vfio_ap_queue *q,
 		break;
 	default:
 		if (!vfio_ap_reset_final_rc(q, status.response_code, unusable))
-			vfio_ap_reset_finish(q, VFIO_AP_RESET_UNUSABLE, unusable);
+			vfio_ap_reset_finish(q, VFIO_AP_RESET_FAILED, unusable);
 	}
 }
 
@@ -196,12 +203,13 @@ static void vfio_ap_reset_release(struct list_head *batch,
  * @batch: queues added with vfio_ap_reset_batch_add()
  *
  * Issues ZAPQ to every queue, then polls them all with TAPQ until each has
- * finished or VFIO_AP_RESET_TIMEOUT_MS have passed.  Queues that time out,
- * are deconfigured or checkstopped are marked unusable.  Every queue's
- * interrupt resources are released, whether it was reset or not.
+ * finished or VFIO_AP_RESET_TIMEOUT_MS have passed.  Queues that time out
+ * or answer an unexpected response code are withheld from guests until
+ * they are bound again.  Every queue's interrupt resources are released,
+ * whether it was reset or not.
  *
  * Context: cfg_lock held; sleeps.
- * Return: the number of queues newly marked unusable.
+ * Return: the number of queues newly withheld.
  */
 unsigned int vfio_ap_reset_batch_run(struct list_head *batch)
 {

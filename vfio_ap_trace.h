@@ -141,7 +141,7 @@ TRACE_EVENT(vfio_ap_reset_start,
 	    TP_printk("queue=%02x.%04x", __entry->qid >> 8, __entry->qid & 0xff)
 );
 
-/* outcome: 0 done, 1 queue unusable, 2 timed out */
+/* outcome: 0 done, 1 deconfigured/checkstopped, 2 failed, 3 timed out */
 TRACE_EVENT(vfio_ap_reset_done,
 	    TP_PROTO(unsigned int qid, u8 rc, int outcome),
 	    TP_ARGS(qid, rc, outcome),
@@ -154,7 +154,8 @@ TRACE_EVENT(vfio_ap_reset_done,
 	    TP_printk("queue=%02x.%04x rc=0x%02x %s", __entry->qid >> 8,
 		      __entry->qid & 0xff, __entry->rc,
 		      __print_symbolic(__entry->outcome, { 0, "done" },
-				       { 1, "unusable" }, { 2, "timeout" }))
+				       { 1, "broken" }, { 2, "failed" },
+				       { 3, "timeout" }))
 );
 
 /* A guest's AQIC (on: enable asked), or our release of its resources. */
