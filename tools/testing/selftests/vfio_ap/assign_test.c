@@ -92,8 +92,10 @@ static void prepare(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, world_reset(config, STD_APMASK, MASK_ALL));
 	ASSERT_EQ(0, mdev_create(UUID_A));
 	ASSERT_EQ(0, mdev_assign(UUID_A, assign, BASE_ID));
-	for (i = 0; i < n_extra && !c->assign; i++)
+	/* braces: the harness macros are more than one statement */
+	for (i = 0; i < n_extra && !c->assign; i++) {
 		ASSERT_EQ(0, mdev_assign(UUID_A, assign, extra[i]));
+	}
 	ASSERT_EQ(0, mdev_config(UUID_A, before));
 }
 

@@ -134,9 +134,10 @@ TEST_F(fmt, ap_config_read_shape)
 		unsigned int j;
 
 		EXPECT_EQ(0, strncmp(f, "0x", 2));
-		for (j = 2; j < 66; j++)
+		for (j = 2; j < 66; j++) {
 			EXPECT_TRUE((f[j] >= '0' && f[j] <= '9') ||
 				    (f[j] >= 'a' && f[j] <= 'f'));
+		}
 		EXPECT_EQ(i < 2 ? ',' : '\n', f[66]);
 	}
 }

@@ -159,8 +159,9 @@ TEST_F(reset, removed_adapter_gets_no_extra_reset)
 	ASSERT_EQ(0, sim_write("config", ONLY_5_CONFIG));
 	SNAP();
 	expect_attr(_metadata, UUID_A, "guest_matrix", "05.0004\n05.00ab\n");
-	for (d = 0; d < AP_IDS; d++)
+	for (d = 0; d < AP_IDS; d++) {
 		EXPECT_EQ(ZAPQ(7, d), ZAPQ(6, d)) TH_LOG("domain %u", d);
+	}
 	EXPECT_EQ(0, ZAPQ(5, 4));
 	EXPECT_EQ(0, ZAPQ(5, 0xab));
 }
