@@ -345,11 +345,15 @@ vm_run() {
 		echo "LAB_KVER=$(kernel_version "$(workdir)/lab-src")"
 	} > "$run/env"
 	img=$(initramfs)
-	mem=1024
-	[ "$flavour" = debug ] && mem=3072
-	cmdline="console=ttysclp0 facilities=12,15,65 panic=-1 oops=panic ${LAB_CMDLINE:-$(sim_cmdline)}"
+	# Under TCG a debug kernel (KASAN, lockdep) with two vCPUs spends
+	# minutes in cross-CPU waits during boot; one vCPU boots in seconds.
+	# Lockdep needs no real parallelism to see an inverted lock order.
+	mem=1024 smp=2
+	[ "$flavour" = debug ] && mem=2048 smp=1
+	# Emulation stretches time, so RCU gets longer before it cries stall.
+	cmdline="console=ttysclp0 facilities=12,15,65 panic=-1 oops=panic rcupdate.rcu_cpu_stall_timeout=120 ${LAB_CMDLINE:-$(sim_cmdline)}"
 	console=$run/console.log
-	local qemu=(qemu-system-s390x -M s390-ccw-virtio -cpu max -smp 2 -m $mem
+	local qemu=(qemu-system-s390x -M s390-ccw-virtio -cpu max -smp $smp -m $mem
 		    -nographic -no-reboot
 		    -kernel "$out/arch/s390/boot/bzImage" -initrd "$img"
 		    -append "$cmdline"
@@ -365,7 +369,7 @@ vm_run() {
 	fi
 	rc=0
 	timeout "${VM_TIMEOUT:-1800}" "${qemu[@]}" < /dev/null 2>&1 |
-		tr -d '\r' | tee "$console" || true
+		sed -u 's/\r$//' | tee "$console" || true
 	flock -u 8
 	if [ ! -f "$run/rc" ]; then
 		log "the VM did not report an exit status (crash or timeout)"
