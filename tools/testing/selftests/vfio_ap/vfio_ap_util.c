@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -544,12 +545,76 @@ static int reprobe_unbound_queues(void)
 	return err;
 }
 
-static int write_mask_checked(const char *path, const char *mask)
+/* A simulator configuration, as written or as read back. */
+struct sim_cfg {
+	struct ap_matrix m;
+	unsigned long type, apxa, na, nd;
+	char mode[8];
+};
+
+static int sim_cfg_parse(const char *s, struct sim_cfg *c)
+{
+	char key[32], val[1024];
+	int n, rc = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->na = ULONG_MAX;	/* not given: follows apxa */
+	c->nd = ULONG_MAX;
+	c->type = 14;
+	c->apxa = 1;
+	snprintf(c->mode, sizeof(c->mode), "cca");
+	while (!rc && sscanf(s, " %31[^= ]=%1023s%n", key, val, &n) == 2) {
+		s += n;
+		if (!strcmp(key, "adapters"))
+			rc = parse_id_list(val, strlen(val), &c->m.apm);
+		else if (!strcmp(key, "domains"))
+			rc = parse_id_list(val, strlen(val), &c->m.aqm);
+		else if (!strcmp(key, "control_domains"))
+			rc = parse_id_list(val, strlen(val), &c->m.adm);
+		else if (!strcmp(key, "type"))
+			c->type = strtoul(val, NULL, 0);
+		else if (!strcmp(key, "apxa"))
+			c->apxa = strtoul(val, NULL, 0);
+		else if (!strcmp(key, "na"))
+			c->na = strtoul(val, NULL, 0);
+		else if (!strcmp(key, "nd"))
+			c->nd = strtoul(val, NULL, 0);
+		else if (!strcmp(key, "mode"))
+			snprintf(c->mode, sizeof(c->mode), "%.7s", val);
+		else
+			rc = -EINVAL;
+	}
+	if (c->na == ULONG_MAX)
+		c->na = c->apxa ? 255 : 63;
+	if (c->nd == ULONG_MAX)
+		c->nd = c->apxa ? 255 : 15;
+	return rc;
+}
+
+/* Write @config unless the simulator has it already (a rescan saved). */
+static int sim_config_ensure(const char *config)
+{
+	struct sim_cfg want, now;
+	char buf[4096];
+	ssize_t n;
+
+	n = sysfs_read(AP_SIM_DIR "/config", buf, sizeof(buf));
+	if (n > 0 && !sim_cfg_parse(config, &want) &&
+	    !sim_cfg_parse(buf, &now) && !memcmp(&want, &now, sizeof(want)))
+		return 0;
+	return sim_write("config", config);
+}
+
+/* Write @mask to @path unless it holds it already; check the result. */
+static int mask_ensure(const char *path, const char *mask)
 {
 	char buf[128];
 	ssize_t n;
 	int rc;
 
+	n = sysfs_read(path, buf, sizeof(buf));
+	if (n > 0 && !strncmp(buf, mask, strlen(mask)))
+		return 0;
 	rc = sysfs_write(path, mask);
 	if (rc)
 		return rc;
@@ -576,11 +641,11 @@ int world_reset(const char *config, const char *apmask, const char *aqmask)
 	if (!rc)
 		rc = mdev_remove_all();
 	if (!rc)
-		rc = write_mask_checked(AP_BUS_DIR "/apmask", apmask);
+		rc = mask_ensure(AP_BUS_DIR "/apmask", apmask);
 	if (!rc)
-		rc = write_mask_checked(AP_BUS_DIR "/aqmask", aqmask);
+		rc = mask_ensure(AP_BUS_DIR "/aqmask", aqmask);
 	if (!rc)
-		rc = sim_write("config", config);
+		rc = sim_config_ensure(config);
 	if (!rc)
 		rc = reprobe_unbound_queues();
 	if (!rc)
