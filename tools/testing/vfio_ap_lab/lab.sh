@@ -118,24 +118,45 @@ prepare_lab_tree() {
 	apply_lab_patches "$dst"
 }
 
-# Kernel patches of the lab (e.g. KVM without SIE). Each patch is applied
-# once; the files it touches are unshared from the pristine tree first.
+# Kernel patches of the lab (e.g. KVM without SIE), all of patches/*.patch
+# in order. When the set changes (a patch added, edited or removed), the
+# files the old set touched are restored from the pristine tree (as fresh
+# copies, so make sees them change) and the new set is applied; the files a
+# patch touches are unshared from the pristine tree first.
+patches_key() {
+	cat "$LAB"/patches/*.patch 2>/dev/null | sha256sum | cut -c1-12
+}
+
+patch_files() {
+	grep -E '^\+\+\+ ' "$1" | awk '{print $2}' | sed 's|^b/||'
+}
+
 apply_lab_patches() {
-	local dst=$1 patch f stamp
-	[ -d "$LAB/patches" ] || return 0
+	local dst=$1 p patch f key
+	key=$(patches_key)
+	[ "$(cat "$dst/.lab-patches" 2>/dev/null)" = "$key" ] && return 0
+	p=$(pristine_tree)
+	if [ -f "$dst/.lab-patched-files" ]; then
+		while read -r f; do
+			if [ -f "$p/$f" ]; then
+				cp "$p/$f" "$dst/$f.tmp" && mv "$dst/$f.tmp" "$dst/$f"
+			else
+				rm -f "$dst/$f"
+			fi
+		done < "$dst/.lab-patched-files"
+	fi
+	: > "$dst/.lab-patched-files"
 	for patch in "$LAB"/patches/*.patch; do
 		[ -f "$patch" ] || continue
-		stamp="$dst/.lab-patch-$(sha256sum "$patch" | cut -c1-12)"
-		[ -f "$stamp" ] && continue
-		for f in $(grep -E '^\+\+\+ ' "$patch" | awk '{print $2}' |
-			   sed 's|^b/||'); do
-			[ -f "$dst/$f" ] && cp --remove-destination "$dst/$f" "$dst/$f.tmp" &&
+		for f in $(patch_files "$patch"); do
+			echo "$f" >> "$dst/.lab-patched-files"
+			[ -f "$dst/$f" ] && cp "$dst/$f" "$dst/$f.tmp" &&
 				mv "$dst/$f.tmp" "$dst/$f"
 		done
 		patch -d "$dst" -p1 -s --forward < "$patch" ||
 			die "lab patch $(basename "$patch") does not apply"
-		touch "$stamp"
 	done
+	echo "$key" > "$dst/.lab-patches"
 }
 
 # Our driver dropped into drivers/s390/crypto in place of upstream's.
@@ -230,6 +251,13 @@ build_kernel_locked() {
 	fi
 	log "building $flavour kernel $(kernel_version "$src") in $out"
 	"${KMAKE[@]}" -C "$src" O="$out" -j"$JOBS" all
+	patches_key > "$out/.lab-patches"
+}
+
+# A kernel exists and carries the current lab patches.
+kernel_current() {
+	[ -f "$1/arch/s390/boot/bzImage" ] &&
+		[ "$(cat "$1/.lab-patches" 2>/dev/null)" = "$(patches_key)" ]
 }
 
 cmd_kernel() {
@@ -319,7 +347,7 @@ vm_run() {
 	mkdir -p "$CACHE/runs"
 	exec 8>"$CACHE/build.lock"
 	flock -s 8
-	[ -f "$out/arch/s390/boot/bzImage" ] ||
+	kernel_current "$out" ||
 		{ flock -u 8; with_lock build_kernel_locked "$flavour"; flock -s 8; }
 	run=$(mktemp -d "$CACHE/runs/run.XXXXXX")
 	case $module in
