@@ -147,4 +147,14 @@ TEST_F(hotplug, host_owned_arrival_changes_nothing)
 	expect_attr(_metadata, UUID_A, "guest_matrix", "05.0004\n");
 }
 
+TEST_F(hotplug, fresh_queue_replugged_after_reset)
+{
+	/* a queue just added, reset on unassign, must come back on assign */
+	ASSERT_EQ(0, mdev_write(UUID_A, "ap_config", "0x048,0x08,0"));
+	ASSERT_EQ(0, sim_write("add_adapter", "8"));
+	ASSERT_EQ(0, mdev_write(UUID_A, "unassign_adapter", "8"));
+	ASSERT_EQ(0, mdev_write(UUID_A, "assign_adapter", "8"));
+	expect_attr(_metadata, UUID_A, "guest_matrix", "05.0004\n08.0004\n");
+}
+
 TEST_HARNESS_MAIN
