@@ -254,10 +254,13 @@ build_kernel_locked() {
 	patches_key > "$out/.lab-patches"
 }
 
-# A kernel exists and carries the current lab patches.
+# A kernel exists, carries the current lab patches, and no simulator file
+# is newer than it; checking is cheaper than a no-op make of the tree.
 kernel_current() {
-	[ -f "$1/arch/s390/boot/bzImage" ] &&
-		[ "$(cat "$1/.lab-patches" 2>/dev/null)" = "$(patches_key)" ]
+	local img=$1/arch/s390/boot/bzImage
+	[ -f "$img" ] &&
+		[ "$(cat "$1/.lab-patches" 2>/dev/null)" = "$(patches_key)" ] &&
+		[ -z "$(find "$LAB/apsim" -type f -newer "$img" | head -n 1)" ]
 }
 
 cmd_kernel() {
