@@ -252,15 +252,15 @@ build_kernel_locked() {
 	log "building $flavour kernel $(kernel_version "$src") in $out"
 	"${KMAKE[@]}" -C "$src" O="$out" -j"$JOBS" all
 	patches_key > "$out/.lab-patches"
+	touch "$out/.lab-built"
 }
 
 # A kernel exists, carries the current lab patches, and no simulator file
-# is newer than it; checking is cheaper than a no-op make of the tree.
+# changed since its last build (a fresh clone pays one no-op make).
 kernel_current() {
-	local img=$1/arch/s390/boot/bzImage
-	[ -f "$img" ] &&
+	[ -f "$1/arch/s390/boot/bzImage" ] && [ -f "$1/.lab-built" ] &&
 		[ "$(cat "$1/.lab-patches" 2>/dev/null)" = "$(patches_key)" ] &&
-		[ -z "$(find "$LAB/apsim" -type f -newer "$img" | head -n 1)" ]
+		[ -z "$(find "$LAB/apsim" -type f -newer "$1/.lab-built" | head -n 1)" ]
 }
 
 cmd_kernel() {
