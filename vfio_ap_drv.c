@@ -371,24 +371,23 @@ static int __init vfio_ap_init(void)
 	ret = vfio_ap_matrix_create();
 	if (ret)
 		goto err_matrix_driver;
-	ret = mdev_register_driver(&vfio_ap_mdev_driver);
-	if (ret)
-		goto err_matrix;
-	ret = vfio_ap_register_parent();
-	if (ret)
-		goto err_mdev_driver;
-	/* Last: from here on queues are probed and guests may change. */
 	ret = ap_driver_register(&vfio_ap_queue_driver, THIS_MODULE,
 				 VFIO_AP_DRV_NAME);
 	if (ret)
-		goto err_parent;
+		goto err_matrix;
+	ret = mdev_register_driver(&vfio_ap_mdev_driver);
+	if (ret)
+		goto err_queue_driver;
+	ret = vfio_ap_register_parent();
+	if (ret)
+		goto err_mdev_driver;
 
 	return 0;
 
-err_parent:
-	mdev_unregister_parent(&vfio_ap_drv.matrix->parent);
 err_mdev_driver:
 	mdev_unregister_driver(&vfio_ap_mdev_driver);
+err_queue_driver:
+	ap_driver_unregister(&vfio_ap_queue_driver);
 err_matrix:
 	vfio_ap_matrix_destroy();
 err_matrix_driver:
@@ -400,11 +399,15 @@ err_root:
 	return ret;
 }
 
+/*
+ * The mdevs go first: each resets its guest's queues in one parallel
+ * batch, and the queues then leave without any mdev to update.
+ */
 static void __exit vfio_ap_exit(void)
 {
-	ap_driver_unregister(&vfio_ap_queue_driver);
 	mdev_unregister_parent(&vfio_ap_drv.matrix->parent);
 	mdev_unregister_driver(&vfio_ap_mdev_driver);
+	ap_driver_unregister(&vfio_ap_queue_driver);
 	vfio_ap_matrix_destroy();
 	driver_unregister(&vfio_ap_matrix_driver);
 	bus_unregister(&vfio_ap_matrix_bus);
