@@ -164,34 +164,39 @@ static void expect_rejected(struct __test_metadata *_metadata,
 #define REJECTED(val, err) \
 	expect_rejected(_metadata, &self->before, &variant->c, val, err)
 
-TEST_F(attr, decimal)
+/* The opposite attribute of the same kind, to undo a change. */
+static void undo(struct __test_metadata *_metadata,
+		 const struct ap_matrix *before, const struct attr_case *c,
+		 unsigned int id)
 {
-	APPLIED("31", TARGET_ID);
+	static const char * const unassign_attrs[] = {
+		[ADAPTER] = "unassign_adapter",
+		[DOMAIN] = "unassign_domain",
+		[CONTROL] = "unassign_control_domain",
+	};
+	const char *attr = c->assign ? unassign_attrs[c->kind] :
+				       assign_attrs[c->kind];
+
+	ASSERT_EQ(0, mdev_assign(UUID_A, attr, id));
+	expect_config(_metadata, before);
 }
 
-TEST_F(attr, hex)
+/* Every way kstrtoul(buf, 0, ...) spells 31. */
+TEST_F(attr, number_formats)
 {
-	APPLIED("0x1f", TARGET_ID);
-}
+	static const char * const formats[] = {
+		"31", "0x1f", "0X1F", "037", "31\n", "+31",
+	};
+	static const char nul_ended[] = "31\0garbage";
+	unsigned int i;
 
-TEST_F(attr, hex_upper_prefix)
-{
-	APPLIED("0X1F", TARGET_ID);
-}
-
-TEST_F(attr, octal)
-{
-	APPLIED("037", TARGET_ID);
-}
-
-TEST_F(attr, trailing_newline)
-{
-	APPLIED("31\n", TARGET_ID);
-}
-
-TEST_F(attr, plus_sign)
-{
-	APPLIED("+31", TARGET_ID);
+	for (i = 0; i < ARRAY_SIZE(formats); i++) {
+		APPLIED(formats[i], TARGET_ID);
+		undo(_metadata, &self->before, &variant->c, TARGET_ID);
+	}
+	/* the string ends at the NUL, whatever write() passed on */
+	expect_applied_len(_metadata, &self->before, &variant->c, nul_ended,
+			   sizeof(nul_ended) - 1, TARGET_ID);
 }
 
 TEST_F(attr, zero)
@@ -202,77 +207,32 @@ TEST_F(attr, zero)
 	APPLIED("0", 0);
 }
 
-TEST_F(attr, nul_ends_the_number)
-{
-	static const char val[] = "31\0garbage";
-
-	expect_applied_len(_metadata, &self->before, &variant->c, val,
-			   sizeof(val) - 1, TARGET_ID);
-}
-
 TEST_F(attr, idempotent)
 {
 	APPLIED("31", TARGET_ID);
 	APPLIED("31", TARGET_ID);
 }
 
-TEST_F(attr, garbage_einval)
+TEST_F(attr, unparsable_einval)
 {
-	REJECTED("abc", -EINVAL);
+	static const char * const bad[] = {
+		"abc", "31x", "-1", " 31", "31 ", "\n", "0x", "5\n6",
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		REJECTED(bad[i], -EINVAL);
 }
 
-TEST_F(attr, trailing_garbage_einval)
-{
-	REJECTED("31x", -EINVAL);
-}
-
-TEST_F(attr, negative_einval)
-{
-	REJECTED("-1", -EINVAL);
-}
-
-TEST_F(attr, leading_space_einval)
-{
-	REJECTED(" 31", -EINVAL);
-}
-
-TEST_F(attr, trailing_space_einval)
-{
-	REJECTED("31 ", -EINVAL);
-}
-
-TEST_F(attr, newline_only_einval)
-{
-	REJECTED("\n", -EINVAL);
-}
-
-TEST_F(attr, bare_hex_prefix_einval)
-{
-	REJECTED("0x", -EINVAL);
-}
-
-TEST_F(attr, two_numbers_einval)
-{
-	REJECTED("5\n6", -EINVAL);
-}
-
-TEST_F(attr, decimal_overflow_erange)
+TEST_F(attr, overflow_erange)
 {
 	REJECTED("99999999999999999999999", -ERANGE);
-}
-
-TEST_F(attr, hex_overflow_erange)
-{
 	REJECTED("0x10000000000000000", -ERANGE);
 }
 
-TEST_F(attr, ulong_max_enodev)
+TEST_F(attr, out_of_range_enodev)
 {
 	REJECTED("18446744073709551615", -ENODEV);
-}
-
-TEST_F(attr, id_256_enodev)
-{
 	REJECTED("256", -ENODEV);
 }
 
@@ -281,57 +241,31 @@ TEST_F(attr, id_256_enodev)
 			"na=0x40 nd=0x20"
 #define NO_APXA_CONFIG	"adapters=5-6 domains=4 control_domains=4 apxa=0"
 
-static unsigned int apxa_max(enum kind kind)
+static void check_limit(struct __test_metadata *_metadata,
+			FIXTURE_DATA(attr) * self,
+			const struct attr_case *c, const char *config,
+			unsigned int max)
 {
-	return kind == ADAPTER ? 0x40 : 0x20;
-}
-
-static unsigned int no_apxa_max(enum kind kind)
-{
-	return kind == ADAPTER ? 63 : 15;
-}
-
-TEST_F(attr, apxa_max_accepted)
-{
-	unsigned int max = apxa_max(variant->c.kind);
 	char val[16];
 
-	prepare(_metadata, &variant->c, APXA_CONFIG, &max, 1, &self->before);
-	snprintf(val, sizeof(val), "0x%x", max);
-	APPLIED(val, max);
-}
-
-TEST_F(attr, apxa_above_max_enodev)
-{
-	unsigned int max = apxa_max(variant->c.kind);
-	char val[16];
-
-	prepare(_metadata, &variant->c, APXA_CONFIG, NULL, 0, &self->before);
+	prepare(_metadata, c, config, &max, 1, &self->before);
 	snprintf(val, sizeof(val), "0x%x", max + 1);
-	REJECTED(val, -ENODEV);
-	REJECTED("255", -ENODEV);
-}
-
-TEST_F(attr, no_apxa_max_accepted)
-{
-	unsigned int max = no_apxa_max(variant->c.kind);
-	char val[16];
-
-	prepare(_metadata, &variant->c, NO_APXA_CONFIG, &max, 1,
-		&self->before);
+	expect_rejected(_metadata, &self->before, c, val, -ENODEV);
+	expect_rejected(_metadata, &self->before, c, "255", -ENODEV);
 	snprintf(val, sizeof(val), "%u", max);
-	APPLIED(val, max);
+	expect_applied(_metadata, &self->before, c, val, max);
 }
 
-TEST_F(attr, no_apxa_above_max_enodev)
+TEST_F(attr, apxa_limits)
 {
-	unsigned int max = no_apxa_max(variant->c.kind);
-	char val[16];
+	check_limit(_metadata, self, &variant->c, APXA_CONFIG,
+		    variant->c.kind == ADAPTER ? 0x40 : 0x20);
+}
 
-	prepare(_metadata, &variant->c, NO_APXA_CONFIG, NULL, 0,
-		&self->before);
-	snprintf(val, sizeof(val), "%u", max + 1);
-	REJECTED(val, -ENODEV);
+TEST_F(attr, no_apxa_limits)
+{
+	check_limit(_metadata, self, &variant->c, NO_APXA_CONFIG,
+		    variant->c.kind == ADAPTER ? 63 : 15);
 }
 
 /*

@@ -137,36 +137,21 @@ static const char * const adversarial_config[] = {
 	"0x06,0x08,+0x88", "0x6.0,0,0",
 };
 
-TEST_F(fuzz, adversarial_strings)
-{
-	static const char nul_first[] = { '\0', '5' };
-	static const char nul_mid[] = { 'z', 'z', '\0', '5' };
-	const char * const *list;
-	unsigned int i, n;
-
-	list = variant->target == CONFIG ? adversarial_config : adversarial;
-	n = variant->target == CONFIG ? ARRAY_SIZE(adversarial_config) :
-					ARRAY_SIZE(adversarial);
-	for (i = 0; i < n; i++)
-		expect_refused(_metadata, variant, self->before, list[i],
-			       strlen(list[i]));
-	expect_refused(_metadata, variant, self->before, nul_first,
-		       sizeof(nul_first));
-	expect_refused(_metadata, variant, self->before, nul_mid,
-		       sizeof(nul_mid));
-}
-
-TEST_F(fuzz, empty_write_changes_nothing)
+static void empty_write(struct __test_metadata *_metadata,
+			const FIXTURE_VARIANT(fuzz) * variant,
+			const char *before)
 {
 	char now[512];
 
 	/* the VFS answers a zero-length write itself */
 	EXPECT_EQ(0, write_target(variant, "", 0));
 	snapshot(_metadata, now, sizeof(now));
-	EXPECT_STREQ(self->before, now);
+	EXPECT_STREQ(before, now);
 }
 
-TEST_F(fuzz, oversized_strings)
+static void oversized(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(fuzz) * self,
+		      const FIXTURE_VARIANT(fuzz) * variant)
 {
 	/* a page and more of digits, of hex digits, of letters */
 	memset(self->buf, '9', HUGE_LEN);
@@ -187,6 +172,27 @@ TEST_F(fuzz, oversized_strings)
 		expect_refused(_metadata, variant, self->before,
 			       "0xffffffffffffffffffffffff", 26);
 	}
+}
+
+TEST_F(fuzz, adversarial_strings)
+{
+	static const char nul_first[] = { '\0', '5' };
+	static const char nul_mid[] = { 'z', 'z', '\0', '5' };
+	const char * const *list;
+	unsigned int i, n;
+
+	list = variant->target == CONFIG ? adversarial_config : adversarial;
+	n = variant->target == CONFIG ? ARRAY_SIZE(adversarial_config) :
+					ARRAY_SIZE(adversarial);
+	for (i = 0; i < n; i++)
+		expect_refused(_metadata, variant, self->before, list[i],
+			       strlen(list[i]));
+	expect_refused(_metadata, variant, self->before, nul_first,
+		       sizeof(nul_first));
+	expect_refused(_metadata, variant, self->before, nul_mid,
+		       sizeof(nul_mid));
+	oversized(_metadata, self, variant);
+	empty_write(_metadata, variant, self->before);
 }
 
 /* Bytes the random strings are made of, NUL and non-ASCII included. */
