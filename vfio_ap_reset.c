@@ -18,8 +18,8 @@
 
 /**
  * enum vfio_ap_reset_outcome - how a queue's reset ended
- * @VFIO_AP_RESET_OK: the queue is empty with interrupts off, or there was
- *		      nothing to reset
+ * @VFIO_AP_RESET_OK: the reset completed and the queue is empty, or there
+ *		      was nothing to reset
  * @VFIO_AP_RESET_BROKEN: the queue answered deconfigured or checkstopped;
  *			  the AP bus tracks that state, so we keep out of it
  * @VFIO_AP_RESET_FAILED: an unexpected response code; the queue's state
@@ -130,7 +130,12 @@ static void vfio_ap_reset_verify(struct vfio_ap_queue *q,
 	q->reset_rc = status.response_code;
 	switch (status.response_code) {
 	case AP_RESPONSE_NORMAL:
-		if (status.queue_empty && !status.irq_enabled)
+		/*
+		 * Normal status means the reset is over, and with it the
+		 * guest's interrupts.  Interrupts seen on now are the AP bus's:
+		 * its own state machine enables them after a queue's reset.
+		 */
+		if (status.queue_empty)
 			vfio_ap_reset_finish(q, VFIO_AP_RESET_OK, unusable);
 		break;
 	case AP_RESPONSE_ASSOC_SECRET_NOT_UNIQUE:
@@ -203,7 +208,7 @@ static void vfio_ap_reset_release(struct list_head *batch,
  * @batch: queues added with vfio_ap_reset_batch_add()
  *
  * Issues ZAPQ to every queue, then polls them all with TAPQ until each has
- * finished or VFIO_AP_RESET_TIMEOUT_MS have passed.  Queues that time out
+ * completed its reset or VFIO_AP_RESET_TIMEOUT_MS have passed.  Queues that time out
  * or answer an unexpected response code are withheld from guests until
  * they are bound again.  Every queue's interrupt resources are released,
  * whether it was reset or not.
