@@ -171,6 +171,8 @@ step_lab() {
 	rm -f "$t" "$t.out"
 	run_step "demo: admin walk-through with our module (debug kernel)" \
 		vm_run debug project "$LAB/demo.sh"
+	run_step "module: 20 load/use/unload cycles, no leak or splat (debug kernel)" \
+		vm_run debug project "$LAB/module_cycle.sh"
 }
 
 build_selftests() {

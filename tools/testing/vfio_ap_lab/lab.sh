@@ -64,8 +64,10 @@ pristine_tree() {
 	echo "$dir"
 }
 
+# An outer "make -C" exports --print-directory through MAKEFLAGS, which
+# would mix "Entering directory" lines into the answer.
 kernel_version() {
-	make -s -C "$1" kernelversion 2>/dev/null
+	make -s --no-print-directory -C "$1" kernelversion 2>/dev/null
 }
 
 # Key of everything that needs a fresh configuration when it changes.
