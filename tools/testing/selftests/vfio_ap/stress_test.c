@@ -17,7 +17,7 @@
 
 #include "vfio_ap_expect.h"
 
-#define STEPS		100
+#define STEPS		40
 #define N_MDEVS		3
 
 static const char * const uuids[N_MDEVS] = { UUID_A, UUID_B, UUID_C };
