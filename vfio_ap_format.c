@@ -6,7 +6,6 @@
 
 #include <linux/bitmap.h>
 #include <linux/bitops.h>
-#include <linux/ctype.h>
 #include <linux/errno.h>
 #include <linux/hex.h>
 #include <linux/kernel.h>
@@ -73,12 +72,15 @@ static unsigned int vfio_ap_mask_get_digit(const unsigned long *mask,
 		vfio_ap_digit_shift(digit)) & 0xf;
 }
 
-/* "0x" and "x" (either case) may precede the digits of a mask. */
+/*
+ * "0x" and "x" may precede the digits of a mask; the tools write them in
+ * lower case, and an upper-case X is rejected as a bad character.
+ */
 static const char *vfio_ap_skip_hex_prefix(const char *s)
 {
-	if (s[0] == '0' && tolower(s[1]) == 'x')
+	if (s[0] == '0' && s[1] == 'x')
 		return s + 2;
-	if (tolower(s[0]) == 'x')
+	if (s[0] == 'x')
 		return s + 1;
 	return s;
 }

@@ -183,8 +183,8 @@ static const struct parse_config_case parse_config_cases[] = {
 		.want = APCB(IDS(3), IDS(2), IDS(1)),
 	},
 	{
-		.desc = "upper-case prefixes and digits",
-		.input = "0X80,0XA,XF",
+		.desc = "upper-case digits",
+		.input = "0x80,0xA,xF",
 		.want = APCB(IDS(0), IDS(0, 2), IDS(0, 1, 2, 3)),
 	},
 	{
@@ -250,6 +250,8 @@ static const struct parse_config_case parse_config_cases[] = {
 	{ .desc = "double prefix", .input = "0x0x8,0,0", .ret = -EINVAL },
 	{ .desc = "x after the digits", .input = "8x,0,0", .ret = -EINVAL },
 	{ .desc = "minus sign", .input = "-1,0,0", .ret = -EINVAL },
+	{ .desc = "upper-case 0X prefix", .input = "0X80,0x8,0x8", .ret = -EINVAL },
+	{ .desc = "upper-case X prefix", .input = "0x8,XA,0x8", .ret = -EINVAL },
 };
 
 KUNIT_ARRAY_PARAM_DESC(parse_config, parse_config_cases, desc);
@@ -273,7 +275,7 @@ static void parse_ap_config_full_test(struct kunit *test)
 {
 	static const char *const inputs[] = {
 		"0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff,xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff,ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\n",
-		"0XFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF,XFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF,FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF",
+		"0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF,xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF,FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF",
 	};
 	struct vfio_ap_apcb apcb;
 	unsigned int i;
