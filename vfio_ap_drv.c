@@ -219,12 +219,28 @@ static int vfio_ap_queue_in_use(unsigned long *apm, unsigned long *aqm)
  * new configuration: take away what the host lost now, while its queues
  * still exist.  Additions wait for on_scan_complete, when they are bound.
  */
+/*
+ * What the host gains has no queue devices yet: the scan probes them after
+ * this callback.  Counting a new domain now would withhold every adapter
+ * for want of its queues, so only what the host lost is applied here;
+ * vfio_ap_on_scan_complete() plugs the gains once their queues are bound.
+ */
 static void vfio_ap_on_config_changed(struct ap_config_info *new_info,
 				      struct ap_config_info *old_info)
 {
+	struct ap_config_info kept = *new_info;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(kept.apm); i++)
+		kept.apm[i] &= old_info->apm[i];
+	for (i = 0; i < ARRAY_SIZE(kept.aqm); i++)
+		kept.aqm[i] &= old_info->aqm[i];
+	for (i = 0; i < ARRAY_SIZE(kept.adm); i++)
+		kept.adm[i] &= old_info->adm[i];
+
 	mutex_lock(&vfio_ap_drv.cfg_lock);
 	vfio_ap_drv.scanning = true;
-	vfio_ap_host_config_set(new_info);
+	vfio_ap_host_config_set(&kept);
 	vfio_ap_guest_apply_all();
 	mutex_unlock(&vfio_ap_drv.cfg_lock);
 }
@@ -234,6 +250,7 @@ static void vfio_ap_on_scan_complete(struct ap_config_info *new_info,
 {
 	mutex_lock(&vfio_ap_drv.cfg_lock);
 	vfio_ap_drv.scanning = false;
+	vfio_ap_host_config_set(new_info);
 	vfio_ap_guest_apply_all();
 	mutex_unlock(&vfio_ap_drv.cfg_lock);
 }
