@@ -47,14 +47,32 @@ static void vfio_ap_set_max_ids(const struct ap_config_info *qci)
 			       VFIO_AP_NO_APXA_MAX_APQI;
 }
 
+static void vfio_ap_host_set(const struct vfio_ap_apcb *host)
+{
+	trace_vfio_ap_host_config(&vfio_ap_drv.host, host);
+	vfio_ap_drv.host = *host;
+}
+
 static void vfio_ap_host_config_set(const struct ap_config_info *qci)
 {
 	struct vfio_ap_apcb host;
 
 	vfio_ap_apcb_from_qci(&host, qci);
-	trace_vfio_ap_host_config(&vfio_ap_drv.host, &host);
-	vfio_ap_drv.host = host;
+	vfio_ap_host_set(&host);
 	vfio_ap_set_max_ids(qci);
+}
+
+/* Of the new configuration, only what the host already had. */
+static void vfio_ap_host_config_shrink(const struct ap_config_info *qci)
+{
+	const struct vfio_ap_apcb *cur = &vfio_ap_drv.host;
+	struct vfio_ap_apcb host;
+
+	vfio_ap_apcb_from_qci(&host, qci);
+	bitmap_and(host.apm, host.apm, cur->apm, VFIO_AP_MAX_ADAPTERS);
+	bitmap_and(host.aqm, host.aqm, cur->aqm, VFIO_AP_MAX_DOMAINS);
+	bitmap_and(host.adm, host.adm, cur->adm, VFIO_AP_MAX_DOMAINS);
+	vfio_ap_host_set(&host);
 }
 
 /**
@@ -215,32 +233,18 @@ static int vfio_ap_queue_in_use(unsigned long *apm, unsigned long *aqm)
 }
 
 /*
- * The AP bus calls this before it adds or removes queue devices for the
- * new configuration: take away what the host lost now, while its queues
- * still exist.  Additions wait for on_scan_complete, when they are bound.
- */
-/*
- * What the host gains has no queue devices yet: the scan probes them after
- * this callback.  Counting a new domain now would withhold every adapter
- * for want of its queues, so only what the host lost is applied here;
- * vfio_ap_on_scan_complete() plugs the gains once their queues are bound.
+ * The AP bus calls this before its scan adds or removes queue devices for
+ * the new configuration.  Take away what the host lost now, while those
+ * queues still exist.  What it gained has no queue devices yet: a new
+ * domain counted now would withhold every adapter for want of its queues.
+ * Gains wait for vfio_ap_on_scan_complete(), when their queues are bound.
  */
 static void vfio_ap_on_config_changed(struct ap_config_info *new_info,
 				      struct ap_config_info *old_info)
 {
-	struct ap_config_info kept = *new_info;
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(kept.apm); i++)
-		kept.apm[i] &= old_info->apm[i];
-	for (i = 0; i < ARRAY_SIZE(kept.aqm); i++)
-		kept.aqm[i] &= old_info->aqm[i];
-	for (i = 0; i < ARRAY_SIZE(kept.adm); i++)
-		kept.adm[i] &= old_info->adm[i];
-
 	mutex_lock(&vfio_ap_drv.cfg_lock);
 	vfio_ap_drv.scanning = true;
-	vfio_ap_host_config_set(&kept);
+	vfio_ap_host_config_shrink(new_info);
 	vfio_ap_guest_apply_all();
 	mutex_unlock(&vfio_ap_drv.cfg_lock);
 }
