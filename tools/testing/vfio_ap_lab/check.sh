@@ -197,6 +197,9 @@ step_selftests() {
 		rm -f "$log"
 		return
 	fi
+	# The whole suite in one VM on the debug kernel under TCG takes longer
+	# than the runner's default 30 minutes allow; CI's budget is 90.
+	VM_TIMEOUT=${VM_TIMEOUT:-3600} \
 	LAB_PAYLOAD=$out vm_run "${SELFTEST_KERNEL:-debug}" "${SELFTEST_MODULE:-project}" \
 		"$LAB/run_selftests.sh" > "$log" 2>&1
 	local rc=$?
