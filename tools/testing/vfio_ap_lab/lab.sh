@@ -295,31 +295,92 @@ cmd_module() {
 	with_lock build_module_locked "${1:-plain}" "${2:-}"
 }
 
-# busybox for s390x from Debian, through an apt configuration of its own
-# so the machine's dpkg architectures stay untouched.
+# An apt of its own for Debian's s390x packages, rooted in $1, so the
+# machine's dpkg architectures and status stay untouched. Sets APT_OPTS.
+s390x_apt() {
+	local d=$1
+	mkdir -p "$d/etc/sources.list.d" "$d/etc/preferences.d" "$d/state/lists/partial" \
+		"$d/cache/archives/partial" "$d/deb"
+	: > "$d/state/status"
+	local deb="deb [arch=s390x signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian"
+	printf '%s bookworm main\n%s bookworm-backports main\n' "$deb" "$deb" \
+		> "$d/etc/sources.list"
+	APT_OPTS=(-o "Dir::Etc=$d/etc"
+		  -o "Dir::Etc::sourcelist=$d/etc/sources.list"
+		  -o "Dir::Etc::sourceparts=$d/etc/sources.list.d"
+		  -o "Dir::State=$d/state" -o "Dir::State::status=$d/state/status"
+		  -o "Dir::Cache=$d/cache"
+		  -o APT::Architecture=s390x -o APT::Architectures=s390x
+		  -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
+	apt-get "${APT_OPTS[@]}" -qq update
+}
+
+# busybox for s390x from Debian.
 busybox_bin() {
 	local d=$CACHE/busybox-s390x
 	if [ ! -x "$d/busybox" ]; then
 		log "fetching busybox-static for s390x"
 		rm -rf "$d.tmp"
-		mkdir -p "$d.tmp/etc/sources.list.d" "$d.tmp/etc/preferences.d" "$d.tmp/state/lists/partial" \
-			"$d.tmp/cache/archives/partial" "$d.tmp/deb"
-		echo "deb [arch=s390x signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main" \
-			> "$d.tmp/etc/sources.list"
-		local opts=(-o "Dir::Etc=$d.tmp/etc"
-			    -o "Dir::Etc::sourcelist=$d.tmp/etc/sources.list"
-			    -o "Dir::Etc::sourceparts=$d.tmp/etc/sources.list.d"
-			    -o "Dir::State=$d.tmp/state" -o "Dir::Cache=$d.tmp/cache"
-			    -o APT::Architecture=s390x -o APT::Architectures=s390x
-			    -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
-		apt-get "${opts[@]}" -qq update
-		(cd "$d.tmp/deb" && apt-get "${opts[@]}" -qq download busybox-static:s390x)
+		s390x_apt "$d.tmp"
+		(cd "$d.tmp/deb" && apt-get "${APT_OPTS[@]}" -qq download busybox-static:s390x)
 		dpkg-deb -x "$d.tmp"/deb/busybox-static_*.deb "$d.tmp/root"
 		mkdir -p "$d"
 		cp "$d.tmp/root/bin/busybox" "$d/busybox"
 		rm -rf "$d.tmp"
 	fi
 	echo "$d/busybox"
+}
+
+# The shared libraries @1 needs, by path under sysroot @2, recursively.
+elf_closure() {
+	local root=$2 lib p
+	local -A seen=()
+	local todo=("$1")
+	while [ ${#todo[@]} -gt 0 ]; do
+		for lib in $(s390x-linux-gnu-readelf -d "$root/${todo[0]}" |
+			     sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
+			[ -n "${seen[$lib]:-}" ] && continue
+			p=$(cd "$root" && find lib usr/lib -name "$lib" | head -n 1)
+			[ -n "$p" ] || die "$1 needs $lib, which no package brought"
+			seen[$lib]=1
+			todo+=("$p")
+			echo "$p"
+		done
+		todo=("${todo[@]:1}")
+	done
+}
+
+# Debian's qemu-system-s390x built for s390x, with the libraries it loads
+# and its firmware, for the VM to run as a KVM user (issue 5). It comes
+# from bookworm-backports (QEMU 10): bookworm's own 7.2 registers neither
+# the REQ nor the CFG_CHG eventfd of vfio-ap, so it can neither answer
+# the removal of an mdev nor hear of configuration changes. Layout:
+# bin/qemu-system-s390x, lib/ (ld64.so.1 and the rest), share/ (-L).
+qemu_s390x() {
+	local d=$CACHE/qemu-s390x p
+	if [ ! -x "$d/bin/qemu-system-s390x" ]; then
+		log "fetching Debian's qemu-system-s390x for s390x"
+		rm -rf "$d.tmp"
+		s390x_apt "$d.tmp"
+		apt-get "${APT_OPTS[@]}" -qq -y --no-install-recommends \
+			-t bookworm-backports install --download-only \
+			qemu-system-s390x > /dev/null
+		mkdir -p "$d.tmp/root" "$d.tmp/out/bin" "$d.tmp/out/lib" "$d.tmp/out/share"
+		for p in "$d.tmp"/cache/archives/*.deb; do
+			dpkg-deb -x "$p" "$d.tmp/root"
+		done
+		cp "$d.tmp/root/usr/bin/qemu-system-s390x" "$d.tmp/out/bin/"
+		for p in $(elf_closure usr/bin/qemu-system-s390x "$d.tmp/root"); do
+			cp -L "$d.tmp/root/$p" "$d.tmp/out/lib/"
+		done
+		cp "$d.tmp/root/usr/share/qemu/s390-ccw.img" "$d.tmp/out/share/"
+		dpkg-deb -f "$d.tmp"/cache/archives/qemu-system-s390x_*.deb Version \
+			> "$d.tmp/out/version"
+		rm -rf "$d"
+		mv "$d.tmp/out" "$d"
+		rm -rf "$d.tmp"
+	fi
+	echo "$d"
 }
 
 initramfs() {
@@ -449,6 +510,7 @@ main() {
 	vm-shell) cmd_deps; cmd_vm_shell ;;
 	workdir) workdir ;;
 	initramfs) initramfs ;;
+	qemu-s390x) qemu_s390x ;;
 	*) die "usage: $0 deps|kernel [plain|debug]|module [plain|debug]|vm-run|vm-shell|workdir" ;;
 	esac
 }

@@ -5,11 +5,13 @@
 cd /lab/payload || exit 1
 rc=0
 for t in $(ls | grep -v '\.sh$' | sort); do
-	[ -x "$t" ] || continue
+	[ -f "$t" ] && [ -x "$t" ] || continue
 	echo "lab-selftests: running $t"
+	t0=$(date +%s)
 	./"$t" > /tmp/out.$t 2>&1
 	trc=$?
 	cat /tmp/out.$t
+	echo "lab-selftests: $t took $(($(date +%s) - t0))s"
 	grep -q '^# Totals:' /tmp/out.$t ||
 		echo "lab-selftests: incomplete $t (exit $trc)"
 	[ $trc -eq 0 ] || rc=1
