@@ -3,6 +3,14 @@
 # A binary that dies before printing its totals is reported, so a crash
 # can never pass for a clean run.
 cd /lab/payload || exit 1
+# What lockdep learnt (debug kernel): every dependency it recorded from
+# or to one of vfio_ap's locks or KVM's PQAP hook lock. Unloading vfio_ap
+# makes lockdep forget its classes, so this is collected after each test.
+lockdep_edges() {
+	[ -r /proc/lockdep ] || return 0
+	awk '/^[0-9a-f]+ /{ cls = $NF } /^ -> /{ print cls " -> " $NF }' /proc/lockdep |
+		grep -E 'vfio_ap|&m->|pqap_hook' >> /tmp/lockdep.edges
+}
 rc=0
 for t in $(ls | grep -v '\.sh$' | sort); do
 	[ -f "$t" ] && [ -x "$t" ] || continue
@@ -15,5 +23,8 @@ for t in $(ls | grep -v '\.sh$' | sort); do
 	grep -q '^# Totals:' /tmp/out.$t ||
 		echo "lab-selftests: incomplete $t (exit $trc)"
 	[ $trc -eq 0 ] || rc=1
+	lockdep_edges
 done
+[ -f /tmp/lockdep.edges ] && sort -u /tmp/lockdep.edges | sed 's/^/lab-lockdep: /'
+
 exit $rc
