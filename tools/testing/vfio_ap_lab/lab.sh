@@ -383,6 +383,30 @@ qemu_s390x() {
 	echo "$d"
 }
 
+# libvirt and QEMU from bookworm-backports for s390x, every package of
+# their dependency closure unpacked into one root (issue 5): the VM's
+# libvirt.sh links it into its own / and runs libvirtd from it.
+libvirt_s390x() {
+	local d=$CACHE/libvirt-s390x p
+	if [ ! -x "$d/root/usr/sbin/libvirtd" ]; then
+		log "fetching Debian's libvirt and QEMU for s390x"
+		rm -rf "$d.tmp"
+		s390x_apt "$d.tmp"
+		apt-get "${APT_OPTS[@]}" -qq -y --no-install-recommends \
+			-t bookworm-backports install --download-only \
+			libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients \
+			qemu-system-s390x > /dev/null
+		mkdir -p "$d.tmp/out/root"
+		for p in "$d.tmp"/cache/archives/*.deb; do
+			dpkg-deb -x "$p" "$d.tmp/out/root"
+		done
+		rm -rf "$d"
+		mv "$d.tmp/out" "$d"
+		rm -rf "$d.tmp"
+	fi
+	echo "$d"
+}
+
 initramfs() {
 	local bb img key stage
 	bb=$(busybox_bin)
@@ -511,6 +535,7 @@ main() {
 	workdir) workdir ;;
 	initramfs) initramfs ;;
 	qemu-s390x) qemu_s390x ;;
+	libvirt-s390x) libvirt_s390x ;;
 	*) die "usage: $0 deps|kernel [plain|debug]|module [plain|debug]|vm-run|vm-shell|workdir" ;;
 	esac
 }
