@@ -259,18 +259,17 @@ static void vfio_ap_on_scan_complete(struct ap_config_info *new_info,
 	mutex_unlock(&vfio_ap_drv.cfg_lock);
 }
 
+/* Every Crypto Express generation the AP bus knows, by queue type. */
+#define VFIO_AP_QUEUE_OF(type) \
+	.dev_type = (type), .match_flags = AP_DEVICE_ID_MATCH_QUEUE_TYPE
+
 static struct ap_device_id vfio_ap_queue_ids[] = {
-	{ .dev_type = AP_DEVICE_TYPE_CEX4,
-	  .match_flags = AP_DEVICE_ID_MATCH_QUEUE_TYPE },
-	{ .dev_type = AP_DEVICE_TYPE_CEX5,
-	  .match_flags = AP_DEVICE_ID_MATCH_QUEUE_TYPE },
-	{ .dev_type = AP_DEVICE_TYPE_CEX6,
-	  .match_flags = AP_DEVICE_ID_MATCH_QUEUE_TYPE },
-	{ .dev_type = AP_DEVICE_TYPE_CEX7,
-	  .match_flags = AP_DEVICE_ID_MATCH_QUEUE_TYPE },
-	{ .dev_type = AP_DEVICE_TYPE_CEX8,
-	  .match_flags = AP_DEVICE_ID_MATCH_QUEUE_TYPE },
-	{ /* end of list */ },
+	{ VFIO_AP_QUEUE_OF(AP_DEVICE_TYPE_CEX4) },
+	{ VFIO_AP_QUEUE_OF(AP_DEVICE_TYPE_CEX5) },
+	{ VFIO_AP_QUEUE_OF(AP_DEVICE_TYPE_CEX6) },
+	{ VFIO_AP_QUEUE_OF(AP_DEVICE_TYPE_CEX7) },
+	{ VFIO_AP_QUEUE_OF(AP_DEVICE_TYPE_CEX8) },
+	{ }
 };
 MODULE_DEVICE_TABLE(ap, vfio_ap_queue_ids);
 

@@ -66,37 +66,39 @@ void vfio_ap_signal_cfg_chg(struct vfio_ap_mdev *m)
 
 /* --- ioctls --- */
 
-static int vfio_ap_get_device_info(unsigned long arg)
+/*
+ * The INFO ioctls: only argsz comes from userspace; the answer, argsz
+ * echoed back, is written over the fixed part of the caller's struct.
+ */
+static int vfio_ap_get_device_info(struct vfio_device_info __user *uinfo)
 {
-	unsigned long minsz = offsetofend(struct vfio_device_info, num_irqs);
-	struct vfio_device_info info;
+	struct vfio_device_info info = {
+		.flags = VFIO_DEVICE_FLAGS_AP | VFIO_DEVICE_FLAGS_RESET,
+		.num_irqs = VFIO_AP_IRQ_COUNT,
+	};
+	const size_t fixed = offsetofend(struct vfio_device_info, num_irqs);
 
-	if (copy_from_user(&info, (void __user *)arg, minsz))
+	if (get_user(info.argsz, &uinfo->argsz))
 		return -EFAULT;
-	if (info.argsz < minsz)
+	if (info.argsz < fixed)
 		return -EINVAL;
-
-	info.flags = VFIO_DEVICE_FLAGS_AP | VFIO_DEVICE_FLAGS_RESET;
-	info.num_regions = 0;
-	info.num_irqs = VFIO_AP_IRQ_COUNT;
-
-	return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
+	return copy_to_user(uinfo, &info, fixed) ? -EFAULT : 0;
 }
 
-static int vfio_ap_get_irq_info(unsigned long arg)
+static int vfio_ap_get_irq_info(struct vfio_irq_info __user *uinfo)
 {
-	unsigned long minsz = offsetofend(struct vfio_irq_info, count);
-	struct vfio_irq_info info;
+	struct vfio_irq_info info = {
+		.flags = VFIO_IRQ_INFO_EVENTFD,
+		.count = 1,
+	};
+	const size_t fixed = offsetofend(struct vfio_irq_info, count);
 
-	if (copy_from_user(&info, (void __user *)arg, minsz))
+	if (get_user(info.argsz, &uinfo->argsz) ||
+	    get_user(info.index, &uinfo->index))
 		return -EFAULT;
-	if (info.argsz < minsz || info.index >= VFIO_AP_IRQ_COUNT)
+	if (info.argsz < fixed || info.index >= VFIO_AP_IRQ_COUNT)
 		return -EINVAL;
-
-	info.flags = VFIO_IRQ_INFO_EVENTFD;
-	info.count = 1;
-
-	return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
+	return copy_to_user(uinfo, &info, fixed) ? -EFAULT : 0;
 }
 
 static int vfio_ap_eventfd_get(s32 fd, struct eventfd_ctx **ctx)
@@ -149,9 +151,9 @@ static long vfio_ap_ioctl(struct vfio_device *vdev, unsigned int cmd,
 
 	switch (cmd) {
 	case VFIO_DEVICE_GET_INFO:
-		return vfio_ap_get_device_info(arg);
+		return vfio_ap_get_device_info((void __user *)arg);
 	case VFIO_DEVICE_GET_IRQ_INFO:
-		return vfio_ap_get_irq_info(arg);
+		return vfio_ap_get_irq_info((void __user *)arg);
 	case VFIO_DEVICE_SET_IRQS:
 		return vfio_ap_set_irqs(m, arg);
 	case VFIO_DEVICE_RESET:

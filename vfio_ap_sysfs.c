@@ -31,12 +31,8 @@ static struct attribute *vfio_ap_matrix_attrs[] = {
 	NULL,
 };
 
-static const struct attribute_group vfio_ap_matrix_group = {
-	.attrs = vfio_ap_matrix_attrs,
-};
-
 const struct attribute_group *vfio_ap_matrix_groups[] = {
-	&vfio_ap_matrix_group,
+	&(const struct attribute_group){ .attrs = vfio_ap_matrix_attrs },
 	NULL,
 };
 
@@ -360,12 +356,8 @@ static struct attribute *vfio_ap_mdev_attrs[] = {
 	NULL,
 };
 
-static const struct attribute_group vfio_ap_mdev_group = {
-	.attrs = vfio_ap_mdev_attrs,
-};
-
 const struct attribute_group *vfio_ap_mdev_groups[] = {
-	&vfio_ap_mdev_group,
+	&(const struct attribute_group){ .attrs = vfio_ap_mdev_attrs },
 	NULL,
 };
 
@@ -403,11 +395,7 @@ static struct attribute *vfio_ap_queue_attrs[] = {
 	NULL,
 };
 
-static const struct attribute_group vfio_ap_queue_group = {
-	.attrs = vfio_ap_queue_attrs,
-};
-
 const struct attribute_group *vfio_ap_queue_groups[] = {
-	&vfio_ap_queue_group,
+	&(const struct attribute_group){ .attrs = vfio_ap_queue_attrs },
 	NULL,
 };
