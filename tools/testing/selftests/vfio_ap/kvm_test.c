@@ -318,34 +318,6 @@ static int pqap_hook_read(const struct vm *vm)
 	return n < 0 ? n : atoi(buf);
 }
 
-static void crycb_fmt(const struct ap_matrix *mx, char *out)
-{
-	mask_fmt(&mx->apm, out);
-	out[66] = '\n';
-	mask_fmt(&mx->aqm, out + 67);
-	out[133] = '\n';
-	mask_fmt(&mx->adm, out + 134);
-	out[200] = '\n';
-	out[201] = '\0';
-}
-
-/* "5,0xab" into @m; -EINVAL on anything else. */
-static int ids_parse(const char *s, struct ap_mask *m)
-{
-	unsigned long id;
-	char *end;
-
-	mask_clear(m);
-	while (*s) {
-		id = strtoul(s, &end, 0);
-		if (end == s || id >= AP_IDS || (*end && *end != ','))
-			return -EINVAL;
-		mask_set(m, id);
-		s = *end ? end + 1 : end;
-	}
-	return 0;
-}
-
 /*
  * The CRYCB the driver's sysfs promises for @uuid: the adapters and
  * domains of guest_matrix, and the assigned control domains the host has.
@@ -400,7 +372,7 @@ static void expect_crycb(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, ids_parse(apm, &mx.apm));
 	ASSERT_EQ(0, ids_parse(aqm, &mx.aqm));
 	ASSERT_EQ(0, ids_parse(adm, &mx.adm));
-	crycb_fmt(&mx, want);
+	matrix_fmt_crycb(&mx, want);
 	ASSERT_EQ(0, crycb_read(vm, got, sizeof(got)))
 		TH_LOG("no crycb in %s: is the lab's KVM patch applied?",
 		       vm->dbg);
@@ -408,7 +380,7 @@ static void expect_crycb(struct __test_metadata *_metadata,
 	if (!uuid)
 		return;
 	ASSERT_EQ(0, crycb_from_sysfs(uuid, &mx));
-	crycb_fmt(&mx, from_sysfs);
+	matrix_fmt_crycb(&mx, from_sysfs);
 	EXPECT_STREQ(from_sysfs, got)
 		TH_LOG("CRYCB against guest_matrix/control_domains of %s",
 		       uuid);

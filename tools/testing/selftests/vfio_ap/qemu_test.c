@@ -315,23 +315,6 @@ static int crycb_read(const struct qemu *q, char *buf, size_t size)
 	return n < 0 ? n : 0;
 }
 
-/* "5,0xab" into @m. */
-static int ids_parse(const char *s, struct ap_mask *m)
-{
-	unsigned long id;
-	char *end;
-
-	mask_clear(m);
-	while (*s) {
-		id = strtoul(s, &end, 0);
-		if (end == s || id >= AP_IDS || (*end && *end != ','))
-			return -EINVAL;
-		mask_set(m, id);
-		s = *end ? end + 1 : end;
-	}
-	return 0;
-}
-
 /* The guest of @q has adapters @apm, domains @aqm, control domains @adm. */
 static void expect_crycb(struct __test_metadata *_metadata,
 			 const struct qemu *q, const char *apm,
@@ -343,13 +326,7 @@ static void expect_crycb(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, ids_parse(apm, &mx.apm));
 	ASSERT_EQ(0, ids_parse(aqm, &mx.aqm));
 	ASSERT_EQ(0, ids_parse(adm, &mx.adm));
-	mask_fmt(&mx.apm, want);
-	want[66] = '\n';
-	mask_fmt(&mx.aqm, want + 67);
-	want[133] = '\n';
-	mask_fmt(&mx.adm, want + 134);
-	want[200] = '\n';
-	want[201] = '\0';
+	matrix_fmt_crycb(&mx, want);
 	ASSERT_EQ(0, crycb_read(q, got, sizeof(got)))
 		TH_LOG("no crycb in %s: is the lab's KVM patch applied?",
 		       q->dbg);

@@ -219,6 +219,33 @@ void matrix_fmt_domains(const struct ap_mask *adm, char *out, size_t size)
 			len += snprintf(out + len, size - len, "%04x\n", d);
 }
 
+void matrix_fmt_crycb(const struct ap_matrix *mx, char *out)
+{
+	mask_fmt(&mx->apm, out);
+	out[66] = '\n';
+	mask_fmt(&mx->aqm, out + 67);
+	out[133] = '\n';
+	mask_fmt(&mx->adm, out + 134);
+	out[200] = '\n';
+	out[201] = '\0';
+}
+
+int ids_parse(const char *s, struct ap_mask *m)
+{
+	unsigned long id;
+	char *end;
+
+	mask_clear(m);
+	while (*s) {
+		id = strtoul(s, &end, 0);
+		if (end == s || id >= AP_IDS || (*end && *end != ','))
+			return -EINVAL;
+		mask_set(m, id);
+		s = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
 static void mdev_path(char *path, size_t size, const char *uuid,
 		      const char *attr)
 {

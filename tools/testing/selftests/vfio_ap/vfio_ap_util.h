@@ -85,6 +85,13 @@ void matrix_fmt_apqns(const struct ap_mask *apm, const struct ap_mask *aqm,
 		      char *out, size_t size);
 /* The control_domains text for @adm. */
 void matrix_fmt_domains(const struct ap_mask *adm, char *out, size_t size);
+/*
+ * APM, AQM and ADM a line each, as the lab's KVM debugfs file crycb shows
+ * them; @out holds at least 202 bytes.
+ */
+void matrix_fmt_crycb(const struct ap_matrix *mx, char *out);
+/* A list of IDs such as "5,0xab" into @m; -EINVAL on anything else. */
+int ids_parse(const char *s, struct ap_mask *m);
 
 int mdev_create(const char *uuid);
 int mdev_remove(const char *uuid);
