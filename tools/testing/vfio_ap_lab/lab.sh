@@ -350,6 +350,22 @@ elf_closure() {
 	done
 }
 
+# backports_root DIR PACKAGE...: the packages from bookworm-backports for
+# s390x and their whole dependency closure, downloaded into DIR's own apt
+# cache and unpacked together into DIR/root.
+backports_root() {
+	local d=$1 p
+	shift
+	rm -rf "$d"
+	s390x_apt "$d"
+	apt-get "${APT_OPTS[@]}" -qq -y --no-install-recommends \
+		-t bookworm-backports install --download-only "$@" > /dev/null
+	mkdir -p "$d/root"
+	for p in "$d"/cache/archives/*.deb; do
+		dpkg-deb -x "$p" "$d/root"
+	done
+}
+
 # Debian's qemu-system-s390x built for s390x, with the libraries it loads
 # and its firmware, for the VM to run as a KVM user (issue 5). It comes
 # from bookworm-backports (QEMU 10): bookworm's own 7.2 registers neither
@@ -360,15 +376,8 @@ qemu_s390x() {
 	local d=$CACHE/qemu-s390x p
 	if [ ! -x "$d/bin/qemu-system-s390x" ]; then
 		log "fetching Debian's qemu-system-s390x for s390x"
-		rm -rf "$d.tmp"
-		s390x_apt "$d.tmp"
-		apt-get "${APT_OPTS[@]}" -qq -y --no-install-recommends \
-			-t bookworm-backports install --download-only \
-			qemu-system-s390x > /dev/null
-		mkdir -p "$d.tmp/root" "$d.tmp/out/bin" "$d.tmp/out/lib" "$d.tmp/out/share"
-		for p in "$d.tmp"/cache/archives/*.deb; do
-			dpkg-deb -x "$p" "$d.tmp/root"
-		done
+		backports_root "$d.tmp" qemu-system-s390x
+		mkdir -p "$d.tmp/out/bin" "$d.tmp/out/lib" "$d.tmp/out/share"
 		cp "$d.tmp/root/usr/bin/qemu-system-s390x" "$d.tmp/out/bin/"
 		for p in $(elf_closure usr/bin/qemu-system-s390x "$d.tmp/root"); do
 			cp -L "$d.tmp/root/$p" "$d.tmp/out/lib/"
@@ -387,19 +396,13 @@ qemu_s390x() {
 # their dependency closure unpacked into one root (issue 5): the VM's
 # libvirt.sh links it into its own / and runs libvirtd from it.
 libvirt_s390x() {
-	local d=$CACHE/libvirt-s390x p
+	local d=$CACHE/libvirt-s390x
 	if [ ! -x "$d/root/usr/sbin/libvirtd" ]; then
 		log "fetching Debian's libvirt and QEMU for s390x"
-		rm -rf "$d.tmp"
-		s390x_apt "$d.tmp"
-		apt-get "${APT_OPTS[@]}" -qq -y --no-install-recommends \
-			-t bookworm-backports install --download-only \
-			libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients \
-			qemu-system-s390x > /dev/null
-		mkdir -p "$d.tmp/out/root"
-		for p in "$d.tmp"/cache/archives/*.deb; do
-			dpkg-deb -x "$p" "$d.tmp/out/root"
-		done
+		backports_root "$d.tmp" libvirt-daemon libvirt-daemon-driver-qemu \
+			libvirt-clients qemu-system-s390x
+		mkdir -p "$d.tmp/out"
+		mv "$d.tmp/root" "$d.tmp/out/root"
 		rm -rf "$d"
 		mv "$d.tmp/out" "$d"
 		rm -rf "$d.tmp"
