@@ -88,9 +88,11 @@ struct sim_reply {
 #define SQ_IRQ		0x01		/* interruptions enabled */
 #define SQ_RESET	0x02		/* reset in progress */
 #define SQ_HANG		0x04		/* resets never complete */
+#define SQ_REFILL	0x08		/* fault: work arrives after each reset */
+#define SQ_PENDING	0x10		/* that work: the queue is not empty */
 
 struct sim_queue {
-	u32 zapq, rapq, aqic_on, aqic_off, nqap, dqap;
+	u32 zapq, rapq, aqic_on, aqic_off, nqap, dqap, refills;
 	u64 nib;			/* notification indicator byte */
 	ktime_t reset_end;
 	u32 gisa;
@@ -203,8 +205,14 @@ static void sim_drop_replies(struct sim_queue *q)
 static void sim_update(struct sim_queue *q)
 {
 	if ((q->flags & SQ_RESET) && !(q->flags & SQ_HANG) &&
-	    ktime_compare(ktime_get(), q->reset_end) >= 0)
+	    ktime_compare(ktime_get(), q->reset_end) >= 0) {
 		q->flags &= ~SQ_RESET;
+		/* a guest that keeps enqueueing: new work right after */
+		if (q->flags & SQ_REFILL) {
+			q->flags |= SQ_PENDING;
+			q->refills++;
+		}
+	}
 }
 
 /*
@@ -232,7 +240,7 @@ static unsigned long sim_status(u8 rc, struct sim_queue *q)
 	reg.status.response_code = rc;
 	if (rc == AP_RESPONSE_Q_NOT_AVAIL || !q)
 		return reg.value;
-	reg.status.queue_empty = !q->replies;
+	reg.status.queue_empty = !q->replies && !(q->flags & SQ_PENDING);
 	reg.status.replies_waiting = !!q->replies;
 	reg.status.irq_enabled = !!(q->flags & SQ_IRQ);
 	return reg.value;
@@ -300,7 +308,7 @@ static void sim_reset(unsigned int card, unsigned int dom, bool zeroize,
 	if (rc == AP_RESPONSE_NORMAL) {
 		/* a reset drops replies and switches interruptions off */
 		sim_drop_replies(q);
-		q->flags &= ~SQ_IRQ;
+		q->flags &= ~(SQ_IRQ | SQ_PENDING);
 		q->nib = 0;
 		q->reset_end = ktime_add_ms(ktime_get(), sim_reset_delay_ms);
 		q->flags |= SQ_RESET;
@@ -801,7 +809,7 @@ static void sim_forget_unconfigured_locked(void)
 				continue;
 			q = &sim_blk[card][dom];
 			sim_drop_replies(q);
-			q->flags &= SQ_HANG;
+			q->flags &= SQ_HANG | SQ_REFILL;
 			q->nib = 0;
 		}
 	}
@@ -1060,7 +1068,7 @@ static int sim_fault_apply(struct sim_queue *q, const char *what)
 
 	if (!strcmp(what, "clear")) {
 		q->stuck_rc = 0;
-		q->flags &= ~SQ_HANG;
+		q->flags &= ~(SQ_HANG | SQ_REFILL | SQ_PENDING);
 		q->aqic_fail_rc = 0;
 		q->reset_fail_rc = 0;
 		q->reset_fail_cnt = 0;
@@ -1070,6 +1078,8 @@ static int sim_fault_apply(struct sim_queue *q, const char *what)
 		q->stuck_rc = AP_RESPONSE_DECONFIGURED;
 	} else if (!strcmp(what, "reset_hang")) {
 		q->flags |= SQ_HANG;
+	} else if (!strcmp(what, "refill")) {
+		q->flags |= SQ_REFILL;
 	} else if (!strcmp(what, "busy")) {
 		q->reset_fail_rc = AP_RESPONSE_BUSY;
 		q->reset_fail_cnt = 1;
@@ -1079,10 +1089,19 @@ static int sim_fault_apply(struct sim_queue *q, const char *what)
 		q->reset_fail_rc = AP_RESPONSE_BUSY;
 		q->reset_fail_cnt = val;
 	} else if (str_has_prefix(what, "reset_fail=")) {
-		if (kstrtouint(what + 11, 16, &val) || !val || val > 255)
+		char code[4] = {};
+		const char *n = strchr(what, ':');
+		unsigned int cnt = 1;
+
+		/* <hex>[:<count>]: the next <count> resets fail */
+		if (n && (kstrtouint(n + 1, 10, &cnt) || !cnt || cnt > 255))
+			return -EINVAL;
+		strscpy(code, what + 11, n ? min_t(size_t, n - what - 10,
+						   sizeof(code)) : sizeof(code));
+		if (kstrtouint(code, 16, &val) || !val || val > 255)
 			return -EINVAL;
 		q->reset_fail_rc = val;
-		q->reset_fail_cnt = 1;
+		q->reset_fail_cnt = cnt;
 	} else if (str_has_prefix(what, "aqic_fail=")) {
 		if (kstrtouint(what + 10, 16, &val) || !val || val > 255)
 			return -EINVAL;
@@ -1197,15 +1216,18 @@ static int sim_counters_show(struct seq_file *m, void *unused)
 			q = sim_blk[card][dom];
 			spin_unlock_irqrestore(&sim_lock, flags);
 			if (!(q.zapq | q.rapq | q.aqic_on | q.aqic_off |
-			      q.nqap | q.dqap))
+			      q.nqap | q.dqap | q.refills) &&
+			    !(q.flags & SQ_IRQ))
 				continue;
 			seq_printf(m, "%02x.%04x zapq=%u rapq=%u aqic_on=%u aqic_off=%u irq=%d nqap=%u dqap=%u",
 				   card, dom, q.zapq, q.rapq, q.aqic_on,
 				   q.aqic_off, !!(q.flags & SQ_IRQ), q.nqap,
 				   q.dqap);
+			if (q.refills)
+				seq_printf(m, " refills=%u", q.refills);
 			if (q.flags & SQ_IRQ)
-				seq_printf(m, " isc=%u nib=0x%llx", q.isc,
-					   q.nib);
+				seq_printf(m, " isc=%u gisc=%u gf=%u gisa=0x%x nib=0x%llx",
+					   q.isc, q.gisc, q.gf, q.gisa, q.nib);
 			seq_putc(m, '\n');
 		}
 	}
@@ -1234,6 +1256,7 @@ static ssize_t sim_counters_write(struct file *file, const char __user *ubuf,
 			q->aqic_off = 0;
 			q->nqap = 0;
 			q->dqap = 0;
+			q->refills = 0;
 		}
 	}
 	spin_unlock_irqrestore(&sim_lock, flags);
