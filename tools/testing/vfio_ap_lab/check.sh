@@ -230,9 +230,10 @@ build_selftests() {
 
 # Seconds each selftest binary takes on the debug kernel (measured; see
 # README), to balance the VMs; a binary not listed counts as 60.
-SELFTEST_COST="qemu_test=87 assign_test=64 format_test=49 fuzz_test=47
-stress_test=46 kvm_test=35 hotplug_test=28 reset_test=23 mdev_test=17
-filter_test=16 apmask_test=16 module_test=12 status_test=10 parent_test=1"
+SELFTEST_COST="irq_test=100 qemu_test=87 assign_test=64 format_test=49
+fuzz_test=47 stress_test=46 reset_test=45 kvm_test=35 hotplug_test=28
+mdev_test=17 filter_test=16 apmask_test=16 module_test=12 status_test=10
+parent_test=1"
 
 selftest_cost() {
 	local kv
@@ -267,7 +268,8 @@ shard_selftests() {
 
 # Lockdep stays silent only about orders it saw: it must have recorded
 # vfio_ap's locks nested with VFIO's dev_set lock and with kvm->lock as
-# QEMU's open and close and the hot plug take them (see
+# QEMU's open and close and the hot plug take them, the PQAP hook under
+# KVM's hook lock and dma_unmap under VFIO's device list lock (see
 # Documentation/arch/s390/vfio-ap-locking.rst).
 lockdep_saw() {
 	local edge
@@ -275,7 +277,9 @@ lockdep_saw() {
 		    'ap_perms_mutex -> vfio_ap_drv.cfg_lock' \
 		    'vfio_ap_drv.cfg_lock -> &kvm->lock' \
 		    'vfio_ap_drv.cfg_lock -> &kvm->arch.crypto.pqap_hook_rwsem' \
-		    'vfio_ap_drv.cfg_lock -> vfio_ap_drv.state_lock'; do
+		    'vfio_ap_drv.cfg_lock -> vfio_ap_drv.state_lock' \
+		    '&kvm->arch.crypto.pqap_hook_rwsem -> vfio_ap_drv.state_lock' \
+		    '&iommu->device_list_lock -> vfio_ap_drv.state_lock'; do
 		if grep -q -F "lab-lockdep: $edge" "$1"; then
 			pass "lockdep recorded $edge"
 		else

@@ -780,3 +780,23 @@ int kmsg_count(const char *log, int max_level, const char *s1,
 	}
 	return count;
 }
+
+void queues_rebind_withheld(int kmsg)
+{
+	static char log[65536];
+	unsigned int apid, apqi;
+	const char *p;
+
+	if (kmsg < 0)
+		return;
+	log[0] = '\0';
+	kmsg_collect(kmsg, log, sizeof(log));
+	for (p = strstr(log, "reset of queue "); p;
+	     p = strstr(p + 1, "reset of queue ")) {
+		if (sscanf(p, "reset of queue %x.%x", &apid, &apqi) != 2 ||
+		    !queue_bound_vfio(apid, apqi))
+			continue;
+		queue_unbind_vfio(apid, apqi);
+		queue_bind_vfio(apid, apqi);
+	}
+}

@@ -170,5 +170,11 @@ int kmsg_collect(int fd, char *buf, size_t size);
 /* Lines of @log at level <= @max_level that contain all of @s1..@s3. */
 int kmsg_count(const char *log, int max_level, const char *s1,
 	       const char *s2, const char *s3);
+/*
+ * Bind again every queue whose reset the kernel log (since @kmsg was
+ * opened) reports as failed: the driver withholds such a queue until then,
+ * and world_std() does not do it.
+ */
+void queues_rebind_withheld(int kmsg);
 
 #endif
