@@ -10,10 +10,18 @@
  * Host: adapters 5 and 6 (vfio_ap) and 7 (cex4queue), domains 4, 0x47,
  * 0xab and 0xff. A: 5,6 x 4,0xab. B: 5 x 0x47.
  */
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "vfio_ap_expect.h"
+#include "vfio_ap_kvm.h"
 
 FIXTURE(reset) {
 	struct ap_counters c;
+	int kmsg;	/* what a test looks for in the log */
+	int heal;	/* what the teardown looks for */
 };
 
 FIXTURE_SETUP(reset)
@@ -30,11 +38,18 @@ FIXTURE_SETUP(reset)
 	expect_attr(_metadata, UUID_A, "guest_matrix",
 		    "05.0004\n05.00ab\n06.0004\n06.00ab\n");
 	ASSERT_EQ(0, counters_zero());
+	self->kmsg = kmsg_open();
+	self->heal = kmsg_open();
 }
 
 FIXTURE_TEARDOWN(reset)
 {
 	world_std();
+	queues_rebind_withheld(self->heal);
+	if (self->kmsg >= 0)
+		close(self->kmsg);
+	if (self->heal >= 0)
+		close(self->heal);
 }
 
 #define ZAPQ(a, d)	counters_zapq(&self->c, a, d)
@@ -218,6 +233,145 @@ TEST_F(reset, queue_usable_again_after_fault_cleared)
 	ASSERT_EQ(0, mdev_create(UUID_C));
 	ASSERT_EQ(0, mdev_write(UUID_C, "ap_config", "0x04,0x08,0"));
 	expect_attr(_metadata, UUID_C, "guest_matrix", "05.0004\n");
+}
+
+#define GUEST_A_FULL	"05.0004\n05.00ab\n06.0004\n06.00ab\n"
+
+/* Kernel log lines at warning level or above since the fixture began. */
+static int warnings(struct __test_metadata *_metadata, int kmsg,
+		    const char *what)
+{
+	static char log[65536];
+
+	log[0] = '\0';
+	EXPECT_EQ(0, kmsg_collect(kmsg, log, sizeof(log)));
+	return kmsg_count(log, 4, what, NULL, NULL);
+}
+
+/* Domain 4 back: was any queue of it withheld after its reset? */
+static void expect_domain_4_back(struct __test_metadata *_metadata,
+				 const char *want)
+{
+	ASSERT_EQ(0, mdev_write(UUID_A, "assign_domain", "4"));
+	expect_attr(_metadata, UUID_A, "guest_matrix", want);
+}
+
+TEST_F(reset, slow_reset_within_the_bound_completes)
+{
+	ASSERT_EQ(0, sim_write("reset_delay_ms", "1000"));
+	ASSERT_EQ(0, mdev_write(UUID_A, "unassign_domain", "4"));
+	SNAP();
+	EXPECT_EQ(1U, ZAPQ(5, 4));
+	EXPECT_EQ(1U, ZAPQ(6, 4));
+	EXPECT_EQ(0, warnings(_metadata, self->kmsg, "did not complete"));
+	expect_domain_4_back(_metadata, GUEST_A_FULL);
+}
+
+TEST_F(reset, reset_beyond_the_bound_withholds_the_queues)
+{
+	/* 7 s against the driver's 5 s: both queues of domain 4 give up */
+	ASSERT_EQ(0, sim_write("reset_delay_ms", "7000"));
+	ASSERT_EQ(0, mdev_write(UUID_A, "unassign_domain", "4"));
+	EXPECT_EQ(1, warnings(_metadata, self->kmsg, "05.0004"));
+	ASSERT_EQ(0, sim_write("reset_delay_ms", "0"));
+	/* withheld: neither adapter can be given whole any more */
+	expect_domain_4_back(_metadata, ".0004\n.00ab\n");
+	ASSERT_EQ(0, queue_unbind_vfio(5, 4));
+	ASSERT_EQ(0, queue_bind_vfio(5, 4));
+	ASSERT_EQ(0, queue_unbind_vfio(6, 4));
+	ASSERT_EQ(0, queue_bind_vfio(6, 4));
+	expect_attr(_metadata, UUID_A, "guest_matrix", GUEST_A_FULL);
+}
+
+TEST_F(reset, hung_reset_withholds_until_bound_again)
+{
+	ASSERT_EQ(0, sim_write("fault", "05.0004 reset_hang"));
+	ASSERT_EQ(0, mdev_write(UUID_A, "unassign_domain", "4"));
+	EXPECT_EQ(1, warnings(_metadata, self->kmsg, "did not complete"));
+	expect_domain_4_back(_metadata, "06.0004\n06.00ab\n");
+	ASSERT_EQ(0, sim_write("fault", "05.0004 clear"));
+	ASSERT_EQ(0, queue_unbind_vfio(5, 4));
+	ASSERT_EQ(0, queue_bind_vfio(5, 4));
+	expect_attr(_metadata, UUID_A, "guest_matrix", GUEST_A_FULL);
+}
+
+TEST_F(reset, state_change_in_progress_is_reissued)
+{
+	ASSERT_EQ(0, sim_write("fault", "05.0004 reset_fail=0a"));
+	ASSERT_EQ(0, mdev_write(UUID_A, "unassign_domain", "4"));
+	SNAP();
+	EXPECT_EQ(2U, ZAPQ(5, 4));
+	expect_domain_4_back(_metadata, GUEST_A_FULL);
+}
+
+/* Problem 4 of issue 9: 35 and 36 after ZAPQ ask for another ZAPQ. */
+TEST_F(reset, association_errors_are_reissued)
+{
+	ASSERT_EQ(0, sim_write("fault", "05.0004 reset_fail=35"));
+	ASSERT_EQ(0, sim_write("fault", "06.0004 reset_fail=36"));
+	ASSERT_EQ(0, mdev_write(UUID_A, "unassign_domain", "4"));
+	SNAP();
+	EXPECT_EQ(2U, ZAPQ(5, 4));
+	EXPECT_EQ(2U, ZAPQ(6, 4));
+	expect_domain_4_back(_metadata, GUEST_A_FULL);
+}
+
+/* Problem 5 of issue 9: work that arrives after the reset ends nothing. */
+TEST_F(reset, work_after_the_reset_does_not_delay_it)
+{
+	ASSERT_EQ(0, sim_write("fault", "05.0004 refill"));
+	ASSERT_EQ(0, mdev_write(UUID_A, "unassign_domain", "4"));
+	SNAP();
+	EXPECT_EQ(1U, ZAPQ(5, 4));
+	EXPECT_EQ(0, warnings(_metadata, self->kmsg, "did not complete"));
+	expect_domain_4_back(_metadata, GUEST_A_FULL);
+}
+
+struct unassign_arg {
+	int rc;
+};
+
+static void *unassign_domain_4(void *p)
+{
+	struct unassign_arg *a = p;
+
+	a->rc = mdev_write(UUID_A, "unassign_domain", "4");
+	return NULL;
+}
+
+/* A 2 s reset of domain 4 runs in a thread while @what happens to it. */
+static void during_slow_reset(struct __test_metadata *_metadata,
+			      const char *file, const char *val)
+{
+	struct unassign_arg a = { .rc = -1 };
+	pthread_t t;
+
+	ASSERT_EQ(0, sim_write("reset_delay_ms", "2000"));
+	ASSERT_EQ(0, pthread_create(&t, NULL, unassign_domain_4, &a));
+	while (sim_zapq(5, 4) < 1)
+		sched_yield();
+	EXPECT_EQ(0, sim_write(file, val));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(0, a.rc);
+	ASSERT_EQ(0, sim_write("reset_delay_ms", "0"));
+}
+
+TEST_F(reset, checkstop_in_the_middle_ends_the_reset)
+{
+	during_slow_reset(_metadata, "fault", "05.0004 checkstop");
+	/* 04 ends the reset; the queue is the AP bus's to track */
+	EXPECT_EQ(0, warnings(_metadata, self->kmsg, "did not complete"));
+	ASSERT_EQ(0, sim_write("fault", "all clear"));
+	expect_domain_4_back(_metadata, GUEST_A_FULL);
+}
+
+TEST_F(reset, host_removal_in_the_middle_ends_the_reset)
+{
+	during_slow_reset(_metadata, "remove_adapter", "5");
+	/* 01 ends the reset: there is no queue left to reset */
+	EXPECT_EQ(0, warnings(_metadata, self->kmsg, "did not complete"));
+	ASSERT_EQ(0, sim_write("add_adapter", "5"));
+	expect_domain_4_back(_metadata, GUEST_A_FULL);
 }
 
 TEST_HARNESS_MAIN
