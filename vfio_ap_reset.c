@@ -18,8 +18,7 @@
 
 /**
  * enum vfio_ap_reset_outcome - how a queue's reset ended
- * @VFIO_AP_RESET_OK: the reset completed and the queue is empty, or there
- *		      was nothing to reset
+ * @VFIO_AP_RESET_OK: the reset completed, or there was nothing to reset
  * @VFIO_AP_RESET_BROKEN: the queue answered deconfigured or checkstopped;
  *			  the AP bus tracks that state, so we keep out of it
  * @VFIO_AP_RESET_FAILED: an unexpected response code; the queue's state
@@ -131,12 +130,13 @@ static void vfio_ap_reset_verify(struct vfio_ap_queue *q,
 	switch (status.response_code) {
 	case AP_RESPONSE_NORMAL:
 		/*
-		 * Normal status means the reset is over, and with it the
-		 * guest's interrupts.  Interrupts seen on now are the AP bus's:
-		 * its own state machine enables them after a queue's reset.
+		 * A queue answers 02 until its reset is over, so normal
+		 * status ends it, and the guest's interrupts with it.  Work
+		 * on the queue now was enqueued after the reset (the guest
+		 * keeps its queues across VFIO_DEVICE_RESET), and interrupts
+		 * on now are the AP bus's, which it enables after a reset.
 		 */
-		if (status.queue_empty)
-			vfio_ap_reset_finish(q, VFIO_AP_RESET_OK, unusable);
+		vfio_ap_reset_finish(q, VFIO_AP_RESET_OK, unusable);
 		break;
 	case AP_RESPONSE_ASSOC_SECRET_NOT_UNIQUE:
 	case AP_RESPONSE_ASSOC_FAILED:
