@@ -105,15 +105,18 @@ static void vfio_ap_reset_issue(struct vfio_ap_queue *q, unsigned int *unusable)
 	q->reset_rc = status.response_code;
 	switch (status.response_code) {
 	case AP_RESPONSE_NORMAL:
-	case AP_RESPONSE_ASSOC_SECRET_NOT_UNIQUE:
-	case AP_RESPONSE_ASSOC_FAILED:
-		/* Accepted; association errors are cleared by the zeroize. */
 		q->reset_step = VFIO_AP_RESET_VERIFY;
 		break;
 	case AP_RESPONSE_RESET_IN_PROGRESS:
 	case AP_RESPONSE_BUSY:
 	case AP_RESPONSE_STATE_CHANGE_IN_PROGRESS:
-		/* Not taken: issue the ZAPQ again next round. */
+	case AP_RESPONSE_ASSOC_SECRET_NOT_UNIQUE:
+	case AP_RESPONSE_ASSOC_FAILED:
+		/*
+		 * Not taken: issue the ZAPQ again next round.  An SE
+		 * association error reported by ZAPQ is cleared only by a
+		 * reset that is accepted after it.
+		 */
 		break;
 	default:
 		if (!vfio_ap_reset_final_rc(q, status.response_code, unusable))
@@ -140,8 +143,8 @@ static void vfio_ap_reset_verify(struct vfio_ap_queue *q,
 		break;
 	case AP_RESPONSE_ASSOC_SECRET_NOT_UNIQUE:
 	case AP_RESPONSE_ASSOC_FAILED:
-		/* Only the SE association state is left: the reset is over. */
-		vfio_ap_reset_finish(q, VFIO_AP_RESET_OK, unusable);
+		/* An association error after the ZAPQ: zeroize again. */
+		q->reset_step = VFIO_AP_RESET_ZAPQ;
 		break;
 	case AP_RESPONSE_RESET_IN_PROGRESS:
 	case AP_RESPONSE_BUSY:
