@@ -13,7 +13,9 @@
 #include <linux/mm.h>
 #include <linux/vfio.h>
 #include <asm/ap.h>
+#include <asm/kvm_host.h>
 #include <asm/sclp.h>
+#include <asm/uv.h>
 
 #include "vfio_ap_private.h"
 #include "vfio_ap_trace.h"
@@ -109,14 +111,58 @@ static struct ap_queue_status vfio_ap_irq_stale_check(struct vfio_ap_queue *q)
 	return status;
 }
 
+/*
+ * Without adapter-interruption virtualization on the vCPU there is no GISA
+ * path to deliver through.
+ */
+static bool vfio_ap_vcpu_has_aiv(struct kvm_vcpu *vcpu)
+{
+	return vcpu->arch.sie_block->eca & ECA_AIV;
+}
+
+/* The NIB must be guest memory, or the pin would hand out a foreign page. */
+static bool vfio_ap_nib_valid(struct kvm *kvm, dma_addr_t nib)
+{
+	return nib && kvm_is_gpa_in_memslot(kvm, nib);
+}
+
+/*
+ * A Secure Execution guest's page is secure unless it shared it; the
+ * adapter must never store into a secure page.
+ */
+static bool vfio_ap_nib_page_usable(struct kvm *kvm, struct page *page)
+{
+	if (!READ_ONCE(kvm->arch.pv.handle))
+		return true;
+	return !uv_pin_shared(page_to_phys(page));
+}
+
+static int vfio_ap_nib_pin(struct vfio_ap_mdev *m, dma_addr_t nib,
+			   struct page **page)
+{
+	int ret;
+
+	ret = vfio_pin_pages(&m->vdev, ALIGN_DOWN(nib, PAGE_SIZE), 1,
+			     IOMMU_READ | IOMMU_WRITE, page);
+	if (ret != 1)
+		return ret < 0 ? ret : -EFAULT;
+	if (!vfio_ap_nib_page_usable(m->kvm, *page)) {
+		vfio_unpin_pages(&m->vdev, ALIGN_DOWN(nib, PAGE_SIZE), 1);
+		return -EPERM;
+	}
+
+	return 0;
+}
+
 /* The guest's interrupts are delivered through its GISA, into its NIB. */
 static struct ap_queue_status vfio_ap_irq_enable(struct vfio_ap_queue *q,
 						 struct vfio_ap_mdev *m,
+						 struct kvm_vcpu *vcpu,
 						 u8 gisc, dma_addr_t nib)
 {
 	struct ap_queue_status status;
 	struct page *page;
-	int nisc, ret;
+	int nisc;
 
 	if (q->irq_mdev) {
 		status = vfio_ap_irq_stale_check(q);
@@ -124,9 +170,9 @@ static struct ap_queue_status vfio_ap_irq_enable(struct vfio_ap_queue *q,
 			return status;
 	}
 
-	ret = vfio_pin_pages(&m->vdev, ALIGN_DOWN(nib, PAGE_SIZE), 1,
-			     IOMMU_READ | IOMMU_WRITE, &page);
-	if (ret != 1)
+	if (!vfio_ap_vcpu_has_aiv(vcpu))
+		return vfio_ap_status_rc(AP_RESPONSE_OTHERWISE_CHANGED);
+	if (!vfio_ap_nib_valid(m->kvm, nib) || vfio_ap_nib_pin(m, nib, &page))
 		return vfio_ap_status_rc(AP_RESPONSE_INVALID_ADDRESS);
 
 	nisc = kvm_s390_gisc_register(m->kvm, gisc);
@@ -267,7 +313,7 @@ int vfio_ap_pqap_hook(struct kvm_vcpu *vcpu)
 	if (!q)
 		status = vfio_ap_status_rc(AP_RESPONSE_Q_NOT_AVAIL);
 	else if (ctrl.ir)
-		status = vfio_ap_irq_enable(q, m, ctrl.isc, nib);
+		status = vfio_ap_irq_enable(q, m, vcpu, ctrl.isc, nib);
 	else
 		status = vfio_ap_irq_disable(q);
 	mutex_unlock(&vfio_ap_drv.state_lock);
