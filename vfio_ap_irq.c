@@ -312,6 +312,9 @@ int vfio_ap_pqap_hook(struct kvm_vcpu *vcpu)
 	q = m->kvm == vcpu->kvm ? vfio_ap_guest_queue(m, apqn) : NULL;
 	if (!q)
 		status = vfio_ap_status_rc(AP_RESPONSE_Q_NOT_AVAIL);
+	else if (q->resetting)
+		/* As the queue itself would answer; the guest retries. */
+		status = vfio_ap_status_rc(AP_RESPONSE_RESET_IN_PROGRESS);
 	else if (ctrl.ir)
 		status = vfio_ap_irq_enable(q, m, vcpu, ctrl.isc, nib);
 	else

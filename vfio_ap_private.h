@@ -63,6 +63,8 @@ enum vfio_ap_reset_step {
  * @reset_node: entry in a reset batch (cfg_lock)
  * @reset_step: progress within the batch (cfg_lock)
  * @reset_rc: last response code the reset saw (cfg_lock)
+ * @resetting: a reset batch holds the queue; the PQAP hook answers
+ *	       "reset in progress" meanwhile (written under both locks)
  * @reset_stuck: a reset did not complete or failed; the queue stays out of
  *		 every guest until it is unbound and bound again (cfg_lock)
  * @irq_mdev: the mdev whose guest enabled interrupts, or NULL (state_lock)
@@ -77,6 +79,7 @@ struct vfio_ap_queue {
 	struct list_head reset_node;
 	enum vfio_ap_reset_step reset_step;
 	u8 reset_rc;
+	bool resetting;
 	bool reset_stuck;
 	struct vfio_ap_mdev *irq_mdev;
 	struct kvm *irq_kvm;

@@ -191,6 +191,17 @@ static void vfio_ap_reset_start(struct vfio_ap_queue *q,
 	}
 }
 
+/* From here until the batch ends the hook leaves the queues alone. */
+static void vfio_ap_reset_hold(struct list_head *batch)
+{
+	struct vfio_ap_queue *q;
+
+	mutex_lock(&vfio_ap_drv.state_lock);
+	list_for_each_entry(q, batch, reset_node)
+		q->resetting = true;
+	mutex_unlock(&vfio_ap_drv.state_lock);
+}
+
 static void vfio_ap_reset_release(struct list_head *batch,
 				  unsigned int *unusable)
 {
@@ -201,6 +212,7 @@ static void vfio_ap_reset_release(struct list_head *batch,
 		if (q->reset_step != VFIO_AP_RESET_DONE)
 			vfio_ap_reset_finish(q, VFIO_AP_RESET_TIMEOUT, unusable);
 		vfio_ap_irq_release(q);
+		q->resetting = false;
 		list_del_init(&q->reset_node);
 	}
 	mutex_unlock(&vfio_ap_drv.state_lock);
@@ -229,6 +241,7 @@ unsigned int vfio_ap_reset_batch_run(struct list_head *batch)
 	if (list_empty(batch))
 		return 0;
 
+	vfio_ap_reset_hold(batch);
 	list_for_each_entry(q, batch, reset_node)
 		vfio_ap_reset_start(q, &unusable);
 	while (vfio_ap_reset_round(batch, &unusable) &&
