@@ -266,7 +266,7 @@ void vfio_ap_guest_detach(struct vfio_ap_mdev *m)
 	vfio_ap_guest_collect_queues(m, &resets);
 	vfio_ap_run_resets(&resets);
 
-	/* Interrupts of queues that left the host before they were reset. */
+	/* Interrupts a failed reset could not confirm off. */
 	mutex_lock(&vfio_ap_drv.state_lock);
 	vfio_ap_irq_release_all(m);
 	mutex_unlock(&vfio_ap_drv.state_lock);

@@ -57,7 +57,10 @@ void vfio_ap_irq_release(struct vfio_ap_queue *q)
 
 /**
  * vfio_ap_irq_release_all() - release the interrupts of all of a guest's queues
- * @m: the mdev
+ * @m: the mdev, whose guest is going away
+ *
+ * Whatever is left here could not be confirmed off by a reset; the pins
+ * must go all the same, because VFIO cannot outlive the guest's mappings.
  *
  * Context: state_lock held.
  */
@@ -65,8 +68,12 @@ void vfio_ap_irq_release_all(struct vfio_ap_mdev *m)
 {
 	struct vfio_ap_queue *q, *tmp;
 
-	list_for_each_entry_safe(q, tmp, &m->irq_queues, irq_node)
+	list_for_each_entry_safe(q, tmp, &m->irq_queues, irq_node) {
+		dev_warn(vfio_ap_mdev_dev(m),
+			 "queue %02x.%04x: releasing the NIB page of interrupts not confirmed off\n",
+			 vfio_ap_qid_apid(q->qid), vfio_ap_qid_apqi(q->qid));
 		vfio_ap_irq_release(q);
+	}
 }
 
 static void vfio_ap_irq_record(struct vfio_ap_queue *q, struct vfio_ap_mdev *m,
@@ -222,7 +229,7 @@ static struct ap_queue_status vfio_ap_irq_disable(struct vfio_ap_queue *q)
 	switch (status.response_code) {
 	case AP_RESPONSE_NORMAL:
 	case AP_RESPONSE_OTHERWISE_CHANGED:
-		/* If it never turns off, the next reset releases it. */
+		/* If it never turns off, a reset or close releases it. */
 		if (vfio_ap_irq_wait_off(q))
 			vfio_ap_irq_release(q);
 		break;
@@ -237,6 +244,22 @@ static struct ap_queue_status vfio_ap_irq_disable(struct vfio_ap_queue *q)
 	}
 
 	return status;
+}
+
+/**
+ * vfio_ap_irq_release_if_off() - release a queue's interrupts if it turns them off
+ * @q: a queue whose reset did not complete
+ *
+ * Context: state_lock held; sleeps for up to 100 ms.
+ * Return: true if nothing of the guest's interrupts is held any more.
+ */
+bool vfio_ap_irq_release_if_off(struct vfio_ap_queue *q)
+{
+	if (!q->irq_mdev)
+		return true;
+	vfio_ap_irq_disable(q);
+
+	return !q->irq_mdev;
 }
 
 /**

@@ -63,6 +63,8 @@ enum vfio_ap_reset_step {
  * @reset_node: entry in a reset batch (cfg_lock)
  * @reset_step: progress within the batch (cfg_lock)
  * @reset_rc: last response code the reset saw (cfg_lock)
+ * @reset_outcome: how the last reset ended, an enum vfio_ap_reset_outcome
+ *		   (cfg_lock)
  * @resetting: a reset batch holds the queue; the PQAP hook answers
  *	       "reset in progress" meanwhile (written under both locks)
  * @reset_stuck: a reset did not complete or failed; the queue stays out of
@@ -79,6 +81,7 @@ struct vfio_ap_queue {
 	struct list_head reset_node;
 	enum vfio_ap_reset_step reset_step;
 	u8 reset_rc;
+	u8 reset_outcome;
 	bool resetting;
 	bool reset_stuck;
 	struct vfio_ap_mdev *irq_mdev;
@@ -210,6 +213,7 @@ unsigned int vfio_ap_reset_batch_run(struct list_head *batch);
 
 /* vfio_ap_irq.c */
 void vfio_ap_irq_release(struct vfio_ap_queue *q);
+bool vfio_ap_irq_release_if_off(struct vfio_ap_queue *q);
 void vfio_ap_irq_release_all(struct vfio_ap_mdev *m);
 void vfio_ap_irq_dma_unmap(struct vfio_ap_mdev *m, u64 iova, u64 length);
 int vfio_ap_pqap_hook(struct kvm_vcpu *vcpu);

@@ -73,6 +73,7 @@ static void vfio_ap_reset_finish(struct vfio_ap_queue *q,
 				 unsigned int *unusable)
 {
 	q->reset_step = VFIO_AP_RESET_DONE;
+	q->reset_outcome = outcome;
 	trace_vfio_ap_reset_done(q->qid, q->reset_rc, outcome);
 	if (outcome == VFIO_AP_RESET_FAILED || outcome == VFIO_AP_RESET_TIMEOUT) {
 		vfio_ap_reset_withhold(q, outcome);
@@ -202,6 +203,24 @@ static void vfio_ap_reset_hold(struct list_head *batch)
 	mutex_unlock(&vfio_ap_drv.state_lock);
 }
 
+/*
+ * A reset that completed, or a queue that is gone or broken, leaves no
+ * interrupts behind.  After a failed or timed-out reset they may still be
+ * on, and the machine may still store into the NIB: the pin then stays
+ * unless the queue confirms it turned them off.
+ */
+static void vfio_ap_reset_release_irq(struct vfio_ap_queue *q)
+{
+	if (q->reset_outcome == VFIO_AP_RESET_OK ||
+	    q->reset_outcome == VFIO_AP_RESET_BROKEN) {
+		vfio_ap_irq_release(q);
+		return;
+	}
+	if (!vfio_ap_irq_release_if_off(q))
+		pr_warn("queue %02x.%04x: interrupts still on after its reset failed; its NIB page stays pinned\n",
+			vfio_ap_qid_apid(q->qid), vfio_ap_qid_apqi(q->qid));
+}
+
 static void vfio_ap_reset_release(struct list_head *batch,
 				  unsigned int *unusable)
 {
@@ -211,7 +230,7 @@ static void vfio_ap_reset_release(struct list_head *batch,
 	list_for_each_entry_safe(q, tmp, batch, reset_node) {
 		if (q->reset_step != VFIO_AP_RESET_DONE)
 			vfio_ap_reset_finish(q, VFIO_AP_RESET_TIMEOUT, unusable);
-		vfio_ap_irq_release(q);
+		vfio_ap_reset_release_irq(q);
 		q->resetting = false;
 		list_del_init(&q->reset_node);
 	}
@@ -223,10 +242,11 @@ static void vfio_ap_reset_release(struct list_head *batch,
  * @batch: queues added with vfio_ap_reset_batch_add()
  *
  * Issues ZAPQ to every queue, then polls them all with TAPQ until each has
- * completed its reset or VFIO_AP_RESET_TIMEOUT_MS have passed.  Queues that time out
- * or answer an unexpected response code are withheld from guests until
- * they are bound again.  Every queue's interrupt resources are released,
- * whether it was reset or not.
+ * completed its reset or VFIO_AP_RESET_TIMEOUT_MS have passed.  Queues that
+ * time out or answer an unexpected response code are withheld from guests
+ * until they are bound again.  A queue's interrupt resources are released
+ * once its interrupts are known to be off; the guest's PQAP(AQIC) on a
+ * queue of the batch answers "reset in progress" until the batch ends.
  *
  * Context: cfg_lock held; sleeps.
  * Return: the number of queues newly withheld.
