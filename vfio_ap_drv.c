@@ -24,6 +24,8 @@ struct vfio_ap_drv vfio_ap_drv = {
 	.state_lock = __MUTEX_INITIALIZER(vfio_ap_drv.state_lock),
 	.mdevs = LIST_HEAD_INIT(vfio_ap_drv.mdevs),
 	.queues = XARRAY_INIT(vfio_ap_drv.queues, 0),
+	.nib_busy = ATOMIC_INIT(0),
+	.nib_wait = __WAIT_QUEUE_HEAD_INITIALIZER(vfio_ap_drv.nib_wait),
 };
 
 static struct device *vfio_ap_root;
@@ -152,6 +154,7 @@ static int vfio_ap_queue_probe(struct ap_device *apdev)
 	q->qid = apq->qid;
 	INIT_LIST_HEAD(&q->reset_node);
 	INIT_LIST_HEAD(&q->irq_node);
+	INIT_LIST_HEAD(&q->unpin_node);
 
 	mutex_lock(&vfio_ap_drv.cfg_lock);
 	mutex_lock(&vfio_ap_drv.state_lock);
@@ -174,6 +177,7 @@ static void vfio_ap_queue_remove(struct ap_device *apdev)
 {
 	struct vfio_ap_queue *q = dev_get_drvdata(&apdev->device);
 	struct vfio_ap_mdev *m;
+	LIST_HEAD(unpins);
 
 	mutex_lock(&vfio_ap_drv.cfg_lock);
 	vfio_ap_queue_map_update(q, false);
@@ -184,9 +188,12 @@ static void vfio_ap_queue_remove(struct ap_device *apdev)
 		vfio_ap_guest_apply(m);
 
 	mutex_lock(&vfio_ap_drv.state_lock);
-	vfio_ap_irq_release(q);
+	vfio_ap_irq_release(q, &unpins);
 	xa_erase(&vfio_ap_drv.queues, q->qid);
 	mutex_unlock(&vfio_ap_drv.state_lock);
+	vfio_ap_irq_unpin(&unpins);
+	/* A PQAP hook may still be pinning for this queue. */
+	vfio_ap_irq_wait_idle();
 	trace_vfio_ap_queue_bind(q->qid, false);
 	mutex_unlock(&vfio_ap_drv.cfg_lock);
 

@@ -248,6 +248,7 @@ void vfio_ap_guest_detach(struct vfio_ap_mdev *m)
 {
 	struct kvm *kvm;
 	LIST_HEAD(resets);
+	LIST_HEAD(unpins);
 
 	mutex_lock(&vfio_ap_drv.cfg_lock);
 	kvm = m->kvm;
@@ -268,8 +269,9 @@ void vfio_ap_guest_detach(struct vfio_ap_mdev *m)
 
 	/* Interrupts a failed reset could not confirm off. */
 	mutex_lock(&vfio_ap_drv.state_lock);
-	vfio_ap_irq_release_all(m);
+	vfio_ap_irq_release_all(m, &unpins);
 	mutex_unlock(&vfio_ap_drv.state_lock);
+	vfio_ap_irq_unpin(&unpins);
 out:
 	mutex_unlock(&vfio_ap_drv.cfg_lock);
 }

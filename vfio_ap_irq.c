@@ -3,15 +3,26 @@
  * AP queue interrupts of a guest: the PQAP(AQIC) hook KVM calls from a
  * vCPU, and the NIB page pin and guest ISC registration that back an
  * enabled queue until it is disabled, reset, unmapped or removed.
+ *
+ * VFIO calls the dma_unmap callback with its own locks held, and those
+ * locks nest the other way round inside vfio_pin_pages() and
+ * vfio_unpin_pages().  So state_lock, which dma_unmap needs, is never held
+ * across a pin or an unpin: records are changed under state_lock, and the
+ * page is pinned or unpinned after it is dropped.  Meanwhile the queue is
+ * marked busy and the driver-wide count of such operations is raised;
+ * dma_unmap and queue removal wait for that count to drop to zero.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/atomic.h>
 #include <linux/delay.h>
 #include <linux/iommu.h>
 #include <linux/kvm_host.h>
+#include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/vfio.h>
+#include <linux/wait.h>
 #include <asm/ap.h>
 #include <asm/kvm_host.h>
 #include <asm/sclp.h>
@@ -31,24 +42,49 @@ static struct ap_queue_status vfio_ap_status_rc(u8 response_code)
 	return status;
 }
 
+/* A pin or an unpin of @q's NIB is about to run outside state_lock. */
+static void vfio_ap_nib_busy(struct vfio_ap_queue *q)
+{
+	q->irq_busy = true;
+	atomic_inc(&vfio_ap_drv.nib_busy);
+}
+
+static void vfio_ap_nib_idle(void)
+{
+	if (atomic_dec_and_test(&vfio_ap_drv.nib_busy))
+		wake_up_all(&vfio_ap_drv.nib_wait);
+}
+
+/* Unpin @iova of @m once state_lock is dropped; see vfio_ap_irq_unpin(). */
+static void vfio_ap_unpin_later(struct vfio_ap_queue *q, struct vfio_ap_mdev *m,
+				dma_addr_t iova, struct list_head *unpins)
+{
+	q->unpin_mdev = m;
+	q->unpin_iova = ALIGN_DOWN(iova, PAGE_SIZE);
+	vfio_ap_nib_busy(q);
+	list_add_tail(&q->unpin_node, unpins);
+}
+
 /**
  * vfio_ap_irq_release() - drop a queue's NIB pin and GISC registration
  * @q: the queue; nothing happens if its interrupts are not ours
+ * @unpins: collects the NIB page for vfio_ap_irq_unpin()
  *
  * Call only once the queue's interrupts are off (reset, AQIC disable) or
  * the queue is gone: the machine may store into the NIB until then.
  *
  * Context: state_lock held.
  */
-void vfio_ap_irq_release(struct vfio_ap_queue *q)
+void vfio_ap_irq_release(struct vfio_ap_queue *q, struct list_head *unpins)
 {
 	struct vfio_ap_mdev *m = q->irq_mdev;
 
+	lockdep_assert_held(&vfio_ap_drv.state_lock);
 	if (!m)
 		return;
-	vfio_unpin_pages(&m->vdev, ALIGN_DOWN(q->nib_iova, PAGE_SIZE), 1);
 	kvm_s390_gisc_unregister(q->irq_kvm, q->gisc);
 	list_del_init(&q->irq_node);
+	vfio_ap_unpin_later(q, m, q->nib_iova, unpins);
 	q->irq_mdev = NULL;
 	q->irq_kvm = NULL;
 	q->nib_iova = 0;
@@ -56,23 +92,61 @@ void vfio_ap_irq_release(struct vfio_ap_queue *q)
 }
 
 /**
+ * vfio_ap_irq_unpin() - unpin the NIB pages vfio_ap_irq_release() collected
+ * @unpins: the list; empty afterwards
+ *
+ * The queues stay allocated until this is done: removal waits for it.
+ *
+ * Context: state_lock not held; takes it.
+ */
+void vfio_ap_irq_unpin(struct list_head *unpins)
+{
+	struct vfio_ap_queue *q, *tmp;
+
+	if (list_empty(unpins))
+		return;
+	list_for_each_entry(q, unpins, unpin_node)
+		vfio_unpin_pages(&q->unpin_mdev->vdev, q->unpin_iova, 1);
+	mutex_lock(&vfio_ap_drv.state_lock);
+	list_for_each_entry_safe(q, tmp, unpins, unpin_node) {
+		list_del_init(&q->unpin_node);
+		q->unpin_mdev = NULL;
+		q->irq_busy = false;
+		vfio_ap_nib_idle();
+	}
+	mutex_unlock(&vfio_ap_drv.state_lock);
+}
+
+/**
+ * vfio_ap_irq_wait_idle() - wait until no NIB is being pinned or unpinned
+ *
+ * Context: state_lock not held; sleeps.
+ */
+void vfio_ap_irq_wait_idle(void)
+{
+	wait_event(vfio_ap_drv.nib_wait, !atomic_read(&vfio_ap_drv.nib_busy));
+}
+
+/**
  * vfio_ap_irq_release_all() - release the interrupts of all of a guest's queues
  * @m: the mdev, whose guest is going away
+ * @unpins: collects the NIB pages for vfio_ap_irq_unpin()
  *
  * Whatever is left here could not be confirmed off by a reset; the pins
  * must go all the same, because VFIO cannot outlive the guest's mappings.
  *
  * Context: state_lock held.
  */
-void vfio_ap_irq_release_all(struct vfio_ap_mdev *m)
+void vfio_ap_irq_release_all(struct vfio_ap_mdev *m, struct list_head *unpins)
 {
 	struct vfio_ap_queue *q, *tmp;
 
+	lockdep_assert_held(&vfio_ap_drv.state_lock);
 	list_for_each_entry_safe(q, tmp, &m->irq_queues, irq_node) {
 		dev_warn(vfio_ap_mdev_dev(m),
 			 "queue %02x.%04x: releasing the NIB page of interrupts not confirmed off\n",
 			 vfio_ap_qid_apid(q->qid), vfio_ap_qid_apqi(q->qid));
-		vfio_ap_irq_release(q);
+		vfio_ap_irq_release(q, unpins);
 	}
 }
 
@@ -103,9 +177,12 @@ static union ap_qirq_ctrl vfio_ap_irq_ctrl(struct kvm *kvm, u8 gisc, int nisc)
 /*
  * The guest resets queues itself (ZAPQ and RAPQ are not intercepted), which
  * turns their interrupts off behind our back.  If so, what we still hold
- * for the old enablement is stale: release it so the guest can enable again.
+ * for the old enablement is stale: detach it so the guest can enable again;
+ * *@stale gets the mdev whose NIB page the caller must unpin.
  */
-static struct ap_queue_status vfio_ap_irq_stale_check(struct vfio_ap_queue *q)
+static struct ap_queue_status vfio_ap_irq_stale_check(struct vfio_ap_queue *q,
+						      struct vfio_ap_mdev **stale,
+						      dma_addr_t *stale_iova)
 {
 	struct ap_queue_status status = ap_tapq(q->qid, NULL);
 
@@ -113,7 +190,14 @@ static struct ap_queue_status vfio_ap_irq_stale_check(struct vfio_ap_queue *q)
 		return status;
 	if (status.irq_enabled)
 		return vfio_ap_status_rc(AP_RESPONSE_OTHERWISE_CHANGED);
-	vfio_ap_irq_release(q);
+	*stale = q->irq_mdev;
+	*stale_iova = q->nib_iova;
+	kvm_s390_gisc_unregister(q->irq_kvm, q->gisc);
+	list_del_init(&q->irq_node);
+	q->irq_mdev = NULL;
+	q->irq_kvm = NULL;
+	q->nib_iova = 0;
+	trace_vfio_ap_irq(q->qid, false, AP_RESPONSE_NORMAL);
 
 	return status;
 }
@@ -144,6 +228,7 @@ static bool vfio_ap_nib_page_usable(struct kvm *kvm, struct page *page)
 	return !uv_pin_shared(page_to_phys(page));
 }
 
+/* Context: state_lock not held (see the top of this file). */
 static int vfio_ap_nib_pin(struct vfio_ap_mdev *m, dma_addr_t nib,
 			   struct page **page)
 {
@@ -161,41 +246,108 @@ static int vfio_ap_nib_pin(struct vfio_ap_mdev *m, dma_addr_t nib,
 	return 0;
 }
 
-/* The guest's interrupts are delivered through its GISA, into its NIB. */
-static struct ap_queue_status vfio_ap_irq_enable(struct vfio_ap_queue *q,
-						 struct vfio_ap_mdev *m,
-						 struct kvm_vcpu *vcpu,
-						 u8 gisc, dma_addr_t nib)
+static struct vfio_ap_queue *vfio_ap_guest_queue(struct vfio_ap_mdev *m,
+						 unsigned long apqn)
+{
+	unsigned long apid = AP_QID_CARD(apqn), apqi = AP_QID_QUEUE(apqn);
+
+	if (!test_bit_inv(apid, m->guest.apm) ||
+	    !test_bit_inv(apqi, m->guest.aqm))
+		return NULL;
+
+	return vfio_ap_queue_lookup(apid, apqi);
+}
+
+/* With the page pinned: is the queue still the guest's to enable? */
+static u8 vfio_ap_irq_recheck(struct vfio_ap_queue *q, struct vfio_ap_mdev *m)
+{
+	if (vfio_ap_guest_queue(m, q->qid) != q)
+		return AP_RESPONSE_Q_NOT_AVAIL;
+	if (q->resetting)
+		return AP_RESPONSE_RESET_IN_PROGRESS;
+	if (q->irq_mdev)
+		return AP_RESPONSE_OTHERWISE_CHANGED;
+
+	return AP_RESPONSE_NORMAL;
+}
+
+/* Register the guest ISC and issue AQIC for a pinned NIB page. */
+static struct ap_queue_status vfio_ap_irq_arm(struct vfio_ap_queue *q,
+					      struct vfio_ap_mdev *m,
+					      u8 gisc, dma_addr_t nib,
+					      struct page *page)
 {
 	struct ap_queue_status status;
-	struct page *page;
 	int nisc;
 
-	if (q->irq_mdev) {
-		status = vfio_ap_irq_stale_check(q);
-		if (status.response_code != AP_RESPONSE_NORMAL)
-			return status;
-	}
-
-	if (!vfio_ap_vcpu_has_aiv(vcpu))
-		return vfio_ap_status_rc(AP_RESPONSE_OTHERWISE_CHANGED);
-	if (!vfio_ap_nib_valid(m->kvm, nib) || vfio_ap_nib_pin(m, nib, &page))
-		return vfio_ap_status_rc(AP_RESPONSE_INVALID_ADDRESS);
-
 	nisc = kvm_s390_gisc_register(m->kvm, gisc);
-	if (nisc < 0) {
-		vfio_unpin_pages(&m->vdev, ALIGN_DOWN(nib, PAGE_SIZE), 1);
+	if (nisc < 0)
 		return vfio_ap_status_rc(AP_RESPONSE_OTHERWISE_CHANGED);
-	}
 
 	status = ap_aqic(q->qid, vfio_ap_irq_ctrl(m->kvm, gisc, nisc),
 			 page_to_phys(page) + offset_in_page(nib));
-	if (status.response_code == AP_RESPONSE_NORMAL) {
+	if (status.response_code == AP_RESPONSE_NORMAL)
 		vfio_ap_irq_record(q, m, nib, gisc);
-	} else {
+	else
 		kvm_s390_gisc_unregister(m->kvm, gisc);
-		vfio_unpin_pages(&m->vdev, ALIGN_DOWN(nib, PAGE_SIZE), 1);
+
+	return status;
+}
+
+/*
+ * The guest's interrupts are delivered through its GISA, into its NIB.
+ * state_lock is dropped around the pin, and the queue rechecked after it;
+ * the busy count keeps the queue allocated meanwhile.
+ */
+static struct ap_queue_status vfio_ap_irq_enable(struct vfio_ap_queue *q,
+						 struct vfio_ap_mdev *m,
+						 struct kvm_vcpu *vcpu,
+						 u8 gisc, dma_addr_t nib,
+						 struct list_head *unpins)
+{
+	struct vfio_ap_mdev *stale = NULL;
+	struct ap_queue_status status;
+	dma_addr_t stale_iova = 0;
+	struct page *page;
+	int ret;
+
+	if (q->irq_mdev) {
+		status = vfio_ap_irq_stale_check(q, &stale, &stale_iova);
+		if (status.response_code != AP_RESPONSE_NORMAL)
+			return status;
 	}
+	if (!vfio_ap_vcpu_has_aiv(vcpu))
+		status = vfio_ap_status_rc(AP_RESPONSE_OTHERWISE_CHANGED);
+	else if (!vfio_ap_nib_valid(m->kvm, nib))
+		status = vfio_ap_status_rc(AP_RESPONSE_INVALID_ADDRESS);
+	else
+		status = vfio_ap_status_rc(AP_RESPONSE_NORMAL);
+	if (status.response_code != AP_RESPONSE_NORMAL) {
+		if (stale)
+			vfio_ap_unpin_later(q, stale, stale_iova, unpins);
+		return status;
+	}
+
+	vfio_ap_nib_busy(q);
+	mutex_unlock(&vfio_ap_drv.state_lock);
+	if (stale)
+		vfio_unpin_pages(&stale->vdev, ALIGN_DOWN(stale_iova, PAGE_SIZE),
+				 1);
+	ret = vfio_ap_nib_pin(m, nib, &page);
+	mutex_lock(&vfio_ap_drv.state_lock);
+	q->irq_busy = false;
+
+	if (ret) {
+		status = vfio_ap_status_rc(AP_RESPONSE_INVALID_ADDRESS);
+	} else {
+		status = vfio_ap_status_rc(vfio_ap_irq_recheck(q, m));
+		if (status.response_code == AP_RESPONSE_NORMAL)
+			status = vfio_ap_irq_arm(q, m, gisc, nib, page);
+		if (status.response_code != AP_RESPONSE_NORMAL)
+			vfio_ap_unpin_later(q, m, nib, unpins);
+	}
+	/* Last: once the count drops, a removal may free the queue. */
+	vfio_ap_nib_idle();
 
 	return status;
 }
@@ -220,7 +372,8 @@ static bool vfio_ap_irq_wait_off(struct vfio_ap_queue *q)
 	return false;
 }
 
-static struct ap_queue_status vfio_ap_irq_disable(struct vfio_ap_queue *q)
+static struct ap_queue_status vfio_ap_irq_disable(struct vfio_ap_queue *q,
+						  struct list_head *unpins)
 {
 	union ap_qirq_ctrl ctrl = {};
 	struct ap_queue_status status;
@@ -231,13 +384,13 @@ static struct ap_queue_status vfio_ap_irq_disable(struct vfio_ap_queue *q)
 	case AP_RESPONSE_OTHERWISE_CHANGED:
 		/* If it never turns off, a reset or close releases it. */
 		if (vfio_ap_irq_wait_off(q))
-			vfio_ap_irq_release(q);
+			vfio_ap_irq_release(q, unpins);
 		break;
 	case AP_RESPONSE_Q_NOT_AVAIL:
 	case AP_RESPONSE_DECONFIGURED:
 	case AP_RESPONSE_CHECKSTOPPED:
 		/* No queue left to store into the NIB. */
-		vfio_ap_irq_release(q);
+		vfio_ap_irq_release(q, unpins);
 		break;
 	default:
 		break;
@@ -249,15 +402,18 @@ static struct ap_queue_status vfio_ap_irq_disable(struct vfio_ap_queue *q)
 /**
  * vfio_ap_irq_release_if_off() - release a queue's interrupts if it turns them off
  * @q: a queue whose reset did not complete
+ * @unpins: collects the NIB page for vfio_ap_irq_unpin()
  *
  * Context: state_lock held; sleeps for up to 100 ms.
  * Return: true if nothing of the guest's interrupts is held any more.
  */
-bool vfio_ap_irq_release_if_off(struct vfio_ap_queue *q)
+bool vfio_ap_irq_release_if_off(struct vfio_ap_queue *q,
+				struct list_head *unpins)
 {
+	lockdep_assert_held(&vfio_ap_drv.state_lock);
 	if (!q->irq_mdev)
 		return true;
-	vfio_ap_irq_disable(q);
+	vfio_ap_irq_disable(q, unpins);
 
 	return !q->irq_mdev;
 }
@@ -268,34 +424,29 @@ bool vfio_ap_irq_release_if_off(struct vfio_ap_queue *q)
  * @iova: start of the unmapped range
  * @length: its length
  *
- * The pin must go whatever the queue answers: VFIO waits for it.
+ * The pin must go whatever the queue answers: VFIO waits for it.  Pins
+ * still being taken or dropped are waited for first, so that none in the
+ * range is missed.
+ *
+ * Context: VFIO's device list lock held; takes state_lock.
  */
 void vfio_ap_irq_dma_unmap(struct vfio_ap_mdev *m, u64 iova, u64 length)
 {
 	struct vfio_ap_queue *q, *tmp;
+	LIST_HEAD(unpins);
 	u64 nib_page;
 
+	vfio_ap_irq_wait_idle();
 	mutex_lock(&vfio_ap_drv.state_lock);
 	list_for_each_entry_safe(q, tmp, &m->irq_queues, irq_node) {
 		nib_page = ALIGN_DOWN(q->nib_iova, PAGE_SIZE);
 		if (nib_page + PAGE_SIZE <= iova || nib_page >= iova + length)
 			continue;
-		vfio_ap_irq_disable(q);
-		vfio_ap_irq_release(q);
+		vfio_ap_irq_disable(q, &unpins);
+		vfio_ap_irq_release(q, &unpins);
 	}
 	mutex_unlock(&vfio_ap_drv.state_lock);
-}
-
-static struct vfio_ap_queue *vfio_ap_guest_queue(struct vfio_ap_mdev *m,
-						 unsigned long apqn)
-{
-	unsigned long apid = AP_QID_CARD(apqn), apqi = AP_QID_QUEUE(apqn);
-
-	if (!test_bit_inv(apid, m->guest.apm) ||
-	    !test_bit_inv(apqi, m->guest.aqm))
-		return NULL;
-
-	return vfio_ap_queue_lookup(apid, apqi);
+	vfio_ap_irq_unpin(&unpins);
 }
 
 static void vfio_ap_set_gr1_status(struct kvm_vcpu *vcpu,
@@ -309,6 +460,30 @@ static void vfio_ap_set_gr1_status(struct kvm_vcpu *vcpu,
 	vcpu->run->s.regs.gprs[1] = reg.value;
 }
 
+static struct ap_queue_status vfio_ap_pqap_aqic(struct vfio_ap_mdev *m,
+						struct kvm_vcpu *vcpu,
+						unsigned long apqn,
+						union ap_qirq_ctrl ctrl,
+						dma_addr_t nib,
+						struct list_head *unpins)
+{
+	struct vfio_ap_queue *q;
+
+	q = m->kvm == vcpu->kvm ? vfio_ap_guest_queue(m, apqn) : NULL;
+	if (!q)
+		return vfio_ap_status_rc(AP_RESPONSE_Q_NOT_AVAIL);
+	/* As the queue itself would answer; the guest asks again. */
+	if (q->resetting)
+		return vfio_ap_status_rc(AP_RESPONSE_RESET_IN_PROGRESS);
+	/* Another vCPU's AQIC on this queue is still pinning or unpinning. */
+	if (q->irq_busy)
+		return vfio_ap_status_rc(AP_RESPONSE_BUSY);
+	if (ctrl.ir)
+		return vfio_ap_irq_enable(q, m, vcpu, ctrl.isc, nib, unpins);
+
+	return vfio_ap_irq_disable(q, unpins);
+}
+
 /**
  * vfio_ap_pqap_hook() - handle a guest's PQAP(AQIC)
  * @vcpu: the vCPU that issued it
@@ -318,7 +493,7 @@ static void vfio_ap_set_gr1_status(struct kvm_vcpu *vcpu,
  * interruption controls, GR2 the guest address of the NIB.  The status goes
  * back in GR1, from which KVM sets the condition code.
  *
- * Context: vCPU thread; takes state_lock.
+ * Context: vCPU thread, kvm->srcu read-held; takes state_lock.
  * Return: 0, the instruction is always handled here.
  */
 int vfio_ap_pqap_hook(struct kvm_vcpu *vcpu)
@@ -329,20 +504,12 @@ int vfio_ap_pqap_hook(struct kvm_vcpu *vcpu)
 	union ap_qirq_ctrl ctrl = { .value = vcpu->run->s.regs.gprs[1] };
 	dma_addr_t nib = vcpu->run->s.regs.gprs[2];
 	struct ap_queue_status status;
-	struct vfio_ap_queue *q;
+	LIST_HEAD(unpins);
 
 	mutex_lock(&vfio_ap_drv.state_lock);
-	q = m->kvm == vcpu->kvm ? vfio_ap_guest_queue(m, apqn) : NULL;
-	if (!q)
-		status = vfio_ap_status_rc(AP_RESPONSE_Q_NOT_AVAIL);
-	else if (q->resetting)
-		/* As the queue itself would answer; the guest retries. */
-		status = vfio_ap_status_rc(AP_RESPONSE_RESET_IN_PROGRESS);
-	else if (ctrl.ir)
-		status = vfio_ap_irq_enable(q, m, vcpu, ctrl.isc, nib);
-	else
-		status = vfio_ap_irq_disable(q);
+	status = vfio_ap_pqap_aqic(m, vcpu, apqn, ctrl, nib, &unpins);
 	mutex_unlock(&vfio_ap_drv.state_lock);
+	vfio_ap_irq_unpin(&unpins);
 
 	trace_vfio_ap_irq(apqn, ctrl.ir, status.response_code);
 	vfio_ap_set_gr1_status(vcpu, status);

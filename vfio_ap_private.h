@@ -9,6 +9,7 @@
 #ifndef _VFIO_AP_PRIVATE_H_
 #define _VFIO_AP_PRIVATE_H_
 
+#include <linux/atomic.h>
 #include <linux/device.h>
 #include <linux/eventfd.h>
 #include <linux/kvm_host.h>
@@ -18,6 +19,7 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/vfio.h>
+#include <linux/wait.h>
 #include <linux/xarray.h>
 
 #include "ap_bus.h"
@@ -74,6 +76,11 @@ enum vfio_ap_reset_step {
  * @irq_node: entry in @irq_mdev's list of such queues (state_lock)
  * @nib_iova: guest address of the notification indicator byte (state_lock)
  * @gisc: guest ISC registered for the interrupts (state_lock)
+ * @irq_busy: a NIB page of this queue is being pinned or unpinned outside
+ *	      state_lock; the PQAP hook answers "busy" meanwhile (state_lock)
+ * @unpin_node: entry in a list of NIB pages to unpin
+ * @unpin_mdev: the mdev whose NIB page @unpin_iova is to be unpinned
+ * @unpin_iova: that page
  */
 struct vfio_ap_queue {
 	struct ap_queue *apq;
@@ -89,6 +96,10 @@ struct vfio_ap_queue {
 	struct list_head irq_node;
 	dma_addr_t nib_iova;
 	u8 gisc;
+	bool irq_busy;
+	struct list_head unpin_node;
+	struct vfio_ap_mdev *unpin_mdev;
+	dma_addr_t unpin_iova;
 };
 
 /**
@@ -147,6 +158,8 @@ struct vfio_ap_matrix {
  * @max_apqi: highest domain number the machine supports
  * @scanning: the AP bus is between on_config_changed and on_scan_complete;
  *	      queue probes then leave plugging to on_scan_complete (cfg_lock)
+ * @nib_busy: NIB pins and unpins under way outside state_lock
+ * @nib_wait: woken when @nib_busy drops to zero
  * @matrix: the parent device
  */
 struct vfio_ap_drv {
@@ -159,6 +172,8 @@ struct vfio_ap_drv {
 	unsigned int max_apid;
 	unsigned int max_apqi;
 	bool scanning;
+	atomic_t nib_busy;
+	wait_queue_head_t nib_wait;
 	struct vfio_ap_matrix *matrix;
 };
 
@@ -212,9 +227,12 @@ void vfio_ap_reset_batch_add(struct list_head *batch, struct vfio_ap_queue *q);
 unsigned int vfio_ap_reset_batch_run(struct list_head *batch);
 
 /* vfio_ap_irq.c */
-void vfio_ap_irq_release(struct vfio_ap_queue *q);
-bool vfio_ap_irq_release_if_off(struct vfio_ap_queue *q);
-void vfio_ap_irq_release_all(struct vfio_ap_mdev *m);
+void vfio_ap_irq_release(struct vfio_ap_queue *q, struct list_head *unpins);
+bool vfio_ap_irq_release_if_off(struct vfio_ap_queue *q,
+				struct list_head *unpins);
+void vfio_ap_irq_release_all(struct vfio_ap_mdev *m, struct list_head *unpins);
+void vfio_ap_irq_unpin(struct list_head *unpins);
+void vfio_ap_irq_wait_idle(void);
 void vfio_ap_irq_dma_unmap(struct vfio_ap_mdev *m, u64 iova, u64 length);
 int vfio_ap_pqap_hook(struct kvm_vcpu *vcpu);
 

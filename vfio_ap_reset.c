@@ -10,6 +10,7 @@
 #include <linux/delay.h>
 #include <linux/jiffies.h>
 #include <linux/list.h>
+#include <linux/lockdep.h>
 #include <linux/printk.h>
 #include <asm/ap.h>
 
@@ -45,6 +46,7 @@ static_assert(VFIO_AP_RESET_OK == 0 && VFIO_AP_RESET_BROKEN == 1 &&
  */
 void vfio_ap_reset_batch_add(struct list_head *batch, struct vfio_ap_queue *q)
 {
+	lockdep_assert_held(&vfio_ap_drv.cfg_lock);
 	if (!list_empty(&q->reset_node))
 		return;
 	q->reset_step = VFIO_AP_RESET_ZAPQ;
@@ -209,14 +211,15 @@ static void vfio_ap_reset_hold(struct list_head *batch)
  * on, and the machine may still store into the NIB: the pin then stays
  * unless the queue confirms it turned them off.
  */
-static void vfio_ap_reset_release_irq(struct vfio_ap_queue *q)
+static void vfio_ap_reset_release_irq(struct vfio_ap_queue *q,
+				      struct list_head *unpins)
 {
 	if (q->reset_outcome == VFIO_AP_RESET_OK ||
 	    q->reset_outcome == VFIO_AP_RESET_BROKEN) {
-		vfio_ap_irq_release(q);
+		vfio_ap_irq_release(q, unpins);
 		return;
 	}
-	if (!vfio_ap_irq_release_if_off(q))
+	if (!vfio_ap_irq_release_if_off(q, unpins))
 		pr_warn("queue %02x.%04x: interrupts still on after its reset failed; its NIB page stays pinned\n",
 			vfio_ap_qid_apid(q->qid), vfio_ap_qid_apqi(q->qid));
 }
@@ -225,16 +228,18 @@ static void vfio_ap_reset_release(struct list_head *batch,
 				  unsigned int *unusable)
 {
 	struct vfio_ap_queue *q, *tmp;
+	LIST_HEAD(unpins);
 
 	mutex_lock(&vfio_ap_drv.state_lock);
 	list_for_each_entry_safe(q, tmp, batch, reset_node) {
 		if (q->reset_step != VFIO_AP_RESET_DONE)
 			vfio_ap_reset_finish(q, VFIO_AP_RESET_TIMEOUT, unusable);
-		vfio_ap_reset_release_irq(q);
+		vfio_ap_reset_release_irq(q, &unpins);
 		q->resetting = false;
 		list_del_init(&q->reset_node);
 	}
 	mutex_unlock(&vfio_ap_drv.state_lock);
+	vfio_ap_irq_unpin(&unpins);
 }
 
 /**
@@ -258,6 +263,7 @@ unsigned int vfio_ap_reset_batch_run(struct list_head *batch)
 	struct vfio_ap_queue *q;
 	unsigned int unusable = 0;
 
+	lockdep_assert_held(&vfio_ap_drv.cfg_lock);
 	if (list_empty(batch))
 		return 0;
 
