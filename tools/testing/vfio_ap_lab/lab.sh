@@ -508,6 +508,11 @@ vm_run() {
 		[ "$rc" = 0 ] && rc=1
 	fi
 	[ -n "${KEEP_CONSOLE:-}" ] && cp "$console" "$KEEP_CONSOLE"
+	# What the script left in /lab/out (the writable run share)
+	if [ -n "${LAB_OUTPUT:-}" ] && [ -d "$run/out" ]; then
+		mkdir -p "$LAB_OUTPUT"
+		cp -a "$run/out/." "$LAB_OUTPUT/"
+	fi
 	rm -rf "$run"
 	return "$rc"
 }
