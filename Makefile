@@ -5,6 +5,7 @@
 
 LAB := tools/testing/vfio_ap_lab/lab.sh
 CHECK := tools/testing/vfio_ap_lab/check.sh
+COVERAGE := tools/testing/vfio_ap_lab/coverage.sh
 
 # vm-run / vm-shell / demo knobs
 KERNEL ?= plain
@@ -16,16 +17,17 @@ export KERNEL MODULE SCRIPT SIMCFG
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
 .PHONY: help modules deps kernel module demo check static docs kunit \
-	selftests vm-run vm-shell clean
+	selftests coverage vm-run vm-shell clean
 
 help:
 	@echo "make demo       build everything, boot the lab VM, walk the admin flow"
 	@echo "make check      all tests: static checks, docs, KUnit, lab, selftests"
 	@echo "make kunit      the KUnit suites in QEMU s390x (kunit.py)"
 	@echo "make static     checkpatch, kernel-doc, W=1 + sparse builds"
+	@echo "make coverage   gcov line and function coverage of the driver by the lab's tests"
 	@echo "make vm-run SCRIPT=path [MODULE=project|reference|none] [KERNEL=plain|debug]"
 	@echo "make vm-shell   [MODULE=...] [KERNEL=...] interactive root shell in the VM"
-	@echo "make kernel     [KERNEL=plain|debug] build the cached lab kernel"
+	@echo "make kernel     [KERNEL=plain|debug|cov] build the cached lab kernel"
 	@echo "make module     [KERNEL=...] build vfio_ap.ko against the lab kernel"
 	@echo "make modules    KDIR=... build against any configured s390 kernel"
 
@@ -64,6 +66,9 @@ kunit:
 
 selftests:
 	@CHECK_STEPS=selftests $(CHECK)
+
+coverage:
+	@$(COVERAGE)
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true

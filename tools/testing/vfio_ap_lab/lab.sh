@@ -215,7 +215,9 @@ fragments_for() {
 	case $1 in
 	plain) echo "$LAB/config/lab.config" ;;
 	debug) echo "$LAB/config/lab.config $LAB/config/debug.config" ;;
-	*) die "unknown kernel flavour '$1' (plain|debug)" ;;
+	# "make coverage" only; not *.config, so config_key() stays the same
+	cov) echo "$LAB/config/lab.config $LAB/config/coverage.fragment" ;;
+	*) die "unknown kernel flavour '$1' (plain|debug|cov)" ;;
 	esac
 }
 
@@ -275,9 +277,11 @@ kernel_dir() {
 }
 
 # Our module, built out of tree from a copy of the sources so that two
-# flavours never share object files and the clone stays clean.
+# flavours never share object files and the clone stays clean. On the cov
+# kernel its objects are built with gcov profiling (see Kbuild).
 build_module_locked() {
 	local flavour=$1 wd out mod extra=${2:-}
+	[ "$flavour" = cov ] && extra="$extra VFIO_AP_GCOV=y"
 	wd=$(workdir)
 	out=$(kernel_dir "$flavour")
 	[ -f "$out/vmlinux" ] || build_kernel_locked "$flavour"
@@ -504,6 +508,11 @@ vm_run() {
 		[ "$rc" = 0 ] && rc=1
 	fi
 	[ -n "${KEEP_CONSOLE:-}" ] && cp "$console" "$KEEP_CONSOLE"
+	# What the script left in /lab/out (the writable run share)
+	if [ -n "${LAB_OUTPUT:-}" ] && [ -d "$run/out" ]; then
+		mkdir -p "$LAB_OUTPUT"
+		cp -a "$run/out/." "$LAB_OUTPUT/"
+	fi
 	rm -rf "$run"
 	return "$rc"
 }
@@ -539,7 +548,7 @@ main() {
 	initramfs) initramfs ;;
 	qemu-s390x) qemu_s390x ;;
 	libvirt-s390x) libvirt_s390x ;;
-	*) die "usage: $0 deps|kernel [plain|debug]|module [plain|debug]|vm-run|vm-shell|workdir" ;;
+	*) die "usage: $0 deps|kernel [plain|debug|cov]|module [plain|debug|cov]|vm-run|vm-shell|workdir" ;;
 	esac
 }
 
