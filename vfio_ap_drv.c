@@ -194,20 +194,36 @@ static void vfio_ap_queue_remove(struct ap_device *apdev)
 	kfree(q);
 }
 
+/**
+ * vfio_ap_apqns_text() - name a set of APQNs in bounded space
+ * @text: where the two range lists go
+ * @apm: the adapters
+ * @aqm: the domains
+ *
+ * A refusal concerns @apm x @aqm, which two range lists name exactly
+ * where one line per APQN could take 65536 lines.
+ */
+void vfio_ap_apqns_text(struct vfio_ap_apqns_text *text,
+			const unsigned long *apm, const unsigned long *aqm)
+{
+	vfio_ap_format_id_ranges(text->apids, sizeof(text->apids), apm, 2);
+	vfio_ap_format_id_ranges(text->apqis, sizeof(text->apqis), aqm, 4);
+}
+
+/* One line per mdev, however many of its APQNs the AP bus asked for. */
 static void vfio_ap_warn_in_use(struct vfio_ap_mdev *m,
 				const unsigned long *apm,
 				const unsigned long *aqm)
 {
 	DECLARE_BITMAP(apids, VFIO_AP_MAX_ADAPTERS);
 	DECLARE_BITMAP(apqis, VFIO_AP_MAX_DOMAINS);
-	unsigned long apid, apqi;
+	struct vfio_ap_apqns_text text;
 
 	bitmap_and(apids, apm, m->assigned.apm, VFIO_AP_MAX_ADAPTERS);
 	bitmap_and(apqis, aqm, m->assigned.aqm, VFIO_AP_MAX_DOMAINS);
-	for_each_set_bit_inv(apid, apids, VFIO_AP_MAX_ADAPTERS)
-		for_each_set_bit_inv(apqi, apqis, VFIO_AP_MAX_DOMAINS)
-			pr_warn("queue %02lx.%04lx is assigned to mdev %s and cannot be returned to the host\n",
-				apid, apqi, dev_name(vfio_ap_mdev_dev(m)));
+	vfio_ap_apqns_text(&text, apids, apqis);
+	pr_warn("queues of adapters %s x domains %s are assigned to mdev %s and cannot be returned to the host\n",
+		text.apids, text.apqis, dev_name(vfio_ap_mdev_dev(m)));
 }
 
 /*

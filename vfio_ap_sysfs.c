@@ -69,18 +69,21 @@ static unsigned int vfio_ap_max_id(enum vfio_ap_id_kind kind)
 					 vfio_ap_drv.max_apqi;
 }
 
-/* Logs every APQN of @apm x @aqm; the caller names why it is refused. */
-static void vfio_ap_warn_apqns(struct vfio_ap_mdev *m, const unsigned long *apm,
-			       const unsigned long *aqm, const char *reason,
-			       const char *owner)
+/*
+ * One line names every refused APQN of one refusing party (the host or
+ * one other mdev): what it refuses is always @apm x @aqm.
+ */
+static void vfio_ap_warn_refused(struct vfio_ap_mdev *m,
+				 const unsigned long *apm,
+				 const unsigned long *aqm, const char *reason,
+				 const char *owner)
 {
-	unsigned long apid, apqi;
+	struct vfio_ap_apqns_text text;
 
-	for_each_set_bit_inv(apid, apm, VFIO_AP_MAX_ADAPTERS)
-		for_each_set_bit_inv(apqi, aqm, VFIO_AP_MAX_DOMAINS)
-			dev_warn(vfio_ap_mdev_dev(m),
-				 "cannot assign queue %02lx.%04lx: %s%s\n",
-				 apid, apqi, reason, owner);
+	vfio_ap_apqns_text(&text, apm, aqm);
+	dev_warn(vfio_ap_mdev_dev(m),
+		 "cannot assign queues of adapters %s x domains %s: %s%s\n",
+		 text.apids, text.apqis, reason, owner);
 }
 
 /* Context: ap_perms_mutex held, so ap_perms cannot change under us. */
@@ -93,9 +96,9 @@ static bool vfio_ap_host_owns_any(struct vfio_ap_mdev *m,
 	if (!bitmap_and(apm, new->apm, ap_perms.apm, VFIO_AP_MAX_ADAPTERS) ||
 	    !bitmap_and(aqm, new->aqm, ap_perms.aqm, VFIO_AP_MAX_DOMAINS))
 		return false;
-	vfio_ap_warn_apqns(m, apm, aqm,
-			   "reserved for the host by the AP bus apmask and aqmask",
-			   "");
+	vfio_ap_warn_refused(m, apm, aqm,
+			     "reserved for the host by the AP bus apmask and aqmask",
+			     "");
 	return true;
 }
 
@@ -114,8 +117,8 @@ static bool vfio_ap_others_own_any(struct vfio_ap_mdev *m,
 		    !bitmap_and(aqm, new->aqm, other->assigned.aqm,
 				VFIO_AP_MAX_DOMAINS))
 			continue;
-		vfio_ap_warn_apqns(m, apm, aqm, "already assigned to mdev ",
-				   dev_name(vfio_ap_mdev_dev(other)));
+		vfio_ap_warn_refused(m, apm, aqm, "already assigned to mdev ",
+				     dev_name(vfio_ap_mdev_dev(other)));
 		clash = true;
 	}
 
