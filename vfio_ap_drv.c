@@ -39,12 +39,13 @@ static void vfio_ap_apcb_from_qci(struct vfio_ap_apcb *apcb,
 	memcpy(apcb->adm, qci->adm, sizeof(qci->adm));
 }
 
+/* Sysfs writes read the limits without a lock: see vfio_ap_max_id(). */
 static void vfio_ap_set_max_ids(const struct ap_config_info *qci)
 {
-	vfio_ap_drv.max_apid = qci->apxa && qci->na ? qci->na :
-			       VFIO_AP_NO_APXA_MAX_APID;
-	vfio_ap_drv.max_apqi = qci->apxa && qci->nd ? qci->nd :
-			       VFIO_AP_NO_APXA_MAX_APQI;
+	WRITE_ONCE(vfio_ap_drv.max_apid, qci->apxa && qci->na ? qci->na :
+		   VFIO_AP_NO_APXA_MAX_APID);
+	WRITE_ONCE(vfio_ap_drv.max_apqi, qci->apxa && qci->nd ? qci->nd :
+		   VFIO_AP_NO_APXA_MAX_APQI);
 }
 
 static void vfio_ap_host_set(const struct vfio_ap_apcb *host)

@@ -137,8 +137,9 @@ struct vfio_ap_matrix {
  * @queues: bound queues indexed by APQN (written under both locks)
  * @host: the host's AP configuration from QCI (cfg_lock)
  * @queue_map: which bound queues a guest may get (cfg_lock)
- * @max_apid: highest adapter number the machine supports
- * @max_apqi: highest domain number the machine supports
+ * @max_apid: highest adapter number the machine supports (WRITE_ONCE under
+ *	      cfg_lock; READ_ONCE without a lock, see vfio_ap_max_id())
+ * @max_apqi: highest domain number the machine supports (as @max_apid)
  * @scanning: the AP bus is between on_config_changed and on_scan_complete;
  *	      queue probes then leave plugging to on_scan_complete (cfg_lock)
  * @matrix: the parent device

@@ -63,10 +63,18 @@ static unsigned long *vfio_ap_apcb_mask(struct vfio_ap_apcb *apcb,
 	}
 }
 
+/*
+ * The limits change only with the host configuration and only gate input:
+ * a write racing with that change may be checked against either value,
+ * exactly as if it had come a moment earlier or later.  So they are read
+ * without cfg_lock, which would put the range check (ENODEV) behind the
+ * AP bus mask trylock (EBUSY); READ_ONCE() pairs with WRITE_ONCE() in
+ * vfio_ap_set_max_ids().
+ */
 static unsigned int vfio_ap_max_id(enum vfio_ap_id_kind kind)
 {
-	return kind == VFIO_AP_ADAPTER ? vfio_ap_drv.max_apid :
-					 vfio_ap_drv.max_apqi;
+	return kind == VFIO_AP_ADAPTER ? READ_ONCE(vfio_ap_drv.max_apid) :
+					 READ_ONCE(vfio_ap_drv.max_apqi);
 }
 
 /*
@@ -335,8 +343,8 @@ static ssize_t ap_config_store(struct device *dev,
 	ret = vfio_ap_parse_ap_config(buf, &new);
 	if (ret)
 		return ret;
-	ret = vfio_ap_check_apcb_limits(&new, vfio_ap_drv.max_apid,
-					vfio_ap_drv.max_apqi);
+	ret = vfio_ap_check_apcb_limits(&new, vfio_ap_max_id(VFIO_AP_ADAPTER),
+					vfio_ap_max_id(VFIO_AP_DOMAIN));
 	if (ret)
 		return ret;
 	ret = vfio_ap_change_assignment(dev_get_drvdata(dev), &change);
