@@ -42,6 +42,7 @@ static void vfio_ap_apcb_from_qci(struct vfio_ap_apcb *apcb,
 /* Sysfs writes read the limits without a lock: see vfio_ap_max_id(). */
 static void vfio_ap_set_max_ids(const struct ap_config_info *qci)
 {
+	vfio_ap_assert_cfg_locked();
 	WRITE_ONCE(vfio_ap_drv.max_apid, qci->apxa && qci->na ? qci->na :
 		   VFIO_AP_NO_APXA_MAX_APID);
 	WRITE_ONCE(vfio_ap_drv.max_apqi, qci->apxa && qci->nd ? qci->nd :
@@ -50,6 +51,7 @@ static void vfio_ap_set_max_ids(const struct ap_config_info *qci)
 
 static void vfio_ap_host_set(const struct vfio_ap_apcb *host)
 {
+	vfio_ap_assert_cfg_locked();
 	trace_vfio_ap_host_config(&vfio_ap_drv.host, host);
 	vfio_ap_drv.host = *host;
 }
@@ -58,6 +60,7 @@ static void vfio_ap_host_config_set(const struct ap_config_info *qci)
 {
 	struct vfio_ap_apcb host;
 
+	vfio_ap_assert_cfg_locked();
 	vfio_ap_apcb_from_qci(&host, qci);
 	vfio_ap_host_set(&host);
 	vfio_ap_set_max_ids(qci);
@@ -69,6 +72,7 @@ static void vfio_ap_host_config_shrink(const struct ap_config_info *qci)
 	const struct vfio_ap_apcb *cur = &vfio_ap_drv.host;
 	struct vfio_ap_apcb host;
 
+	vfio_ap_assert_cfg_locked();
 	vfio_ap_apcb_from_qci(&host, qci);
 	bitmap_and(host.apm, host.apm, cur->apm, VFIO_AP_MAX_ADAPTERS);
 	bitmap_and(host.aqm, host.aqm, cur->aqm, VFIO_AP_MAX_DOMAINS);
@@ -85,6 +89,7 @@ static void vfio_ap_host_config_shrink(const struct ap_config_info *qci)
  */
 bool vfio_ap_host_has_queue(ap_qid_t qid)
 {
+	vfio_ap_assert_cfg_locked();
 	return test_bit_inv(vfio_ap_qid_apid(qid), vfio_ap_drv.host.apm) &&
 	       test_bit_inv(vfio_ap_qid_apqi(qid), vfio_ap_drv.host.aqm);
 }
@@ -102,11 +107,13 @@ bool vfio_ap_host_has_queue(ap_qid_t qid)
 struct vfio_ap_queue *vfio_ap_queue_lookup(unsigned long apid,
 					   unsigned long apqi)
 {
+	vfio_ap_assert_cfg_or_state_locked();
 	return xa_load(&vfio_ap_drv.queues, AP_MKQID(apid, apqi));
 }
 
 static void vfio_ap_queue_map_update(struct vfio_ap_queue *q, bool usable)
 {
+	vfio_ap_assert_cfg_locked();
 	vfio_ap_queue_map_set(&vfio_ap_drv.queue_map, vfio_ap_qid_apid(q->qid),
 			      vfio_ap_qid_apqi(q->qid), usable);
 }
@@ -119,6 +126,7 @@ static void vfio_ap_queue_map_update(struct vfio_ap_queue *q, bool usable)
  */
 void vfio_ap_queue_mark_unusable(struct vfio_ap_queue *q)
 {
+	vfio_ap_assert_cfg_locked();
 	vfio_ap_queue_map_update(q, false);
 }
 
@@ -127,6 +135,7 @@ static void vfio_ap_queue_arrived(struct vfio_ap_queue *q)
 {
 	struct vfio_ap_mdev *m;
 
+	vfio_ap_assert_cfg_locked();
 	/*
 	 * Binding alone decides: a deconfigured or checkstopped queue answers
 	 * the guest itself, and the AP bus tracks its state.
@@ -220,6 +229,7 @@ static void vfio_ap_warn_in_use(struct vfio_ap_mdev *m,
 	DECLARE_BITMAP(apqis, VFIO_AP_MAX_DOMAINS);
 	struct vfio_ap_apqns_text text;
 
+	vfio_ap_assert_cfg_or_state_locked();
 	bitmap_and(apids, apm, m->assigned.apm, VFIO_AP_MAX_ADAPTERS);
 	bitmap_and(apqis, aqm, m->assigned.aqm, VFIO_AP_MAX_DOMAINS);
 	vfio_ap_apqns_text(&text, apids, apqis);
@@ -236,6 +246,7 @@ static int vfio_ap_queue_in_use(unsigned long *apm, unsigned long *aqm)
 	struct vfio_ap_mdev *m;
 	int in_use = 0;
 
+	lockdep_assert_held(&ap_perms_mutex);
 	mutex_lock(&vfio_ap_drv.state_lock);
 	list_for_each_entry(m, &vfio_ap_drv.mdevs, node) {
 		if (!vfio_ap_matrices_intersect(apm, aqm, m->assigned.apm,
@@ -371,7 +382,10 @@ static int vfio_ap_read_host_config(void)
 		pr_err("the AP configuration cannot be queried (QCI)\n");
 		ret = -ENODEV;
 	} else {
+		/* No other user yet; the lock keeps the asserts honest. */
+		mutex_lock(&vfio_ap_drv.cfg_lock);
 		vfio_ap_host_config_set(qci);
+		mutex_unlock(&vfio_ap_drv.cfg_lock);
 	}
 	kfree(qci);
 

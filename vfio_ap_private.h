@@ -13,6 +13,7 @@
 #include <linux/eventfd.h>
 #include <linux/kvm_host.h>
 #include <linux/list.h>
+#include <linux/lockdep.h>
 #include <linux/mdev.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
@@ -158,6 +159,19 @@ struct vfio_ap_drv {
 };
 
 extern struct vfio_ap_drv vfio_ap_drv;
+
+/*
+ * The rules of Documentation/arch/s390/vfio-ap-locking.rst, checked by
+ * lockdep (macros, so that a report names the function that broke one).
+ * What is written under both locks may be read under either.
+ */
+#define vfio_ap_assert_cfg_locked() \
+	lockdep_assert_held(&vfio_ap_drv.cfg_lock)
+#define vfio_ap_assert_state_locked() \
+	lockdep_assert_held(&vfio_ap_drv.state_lock)
+#define vfio_ap_assert_cfg_or_state_locked() \
+	lockdep_assert(lockdep_is_held(&vfio_ap_drv.cfg_lock) || \
+		       lockdep_is_held(&vfio_ap_drv.state_lock))
 
 static inline struct vfio_ap_mdev *vdev_to_vfio_ap_mdev(struct vfio_device *vdev)
 {

@@ -101,6 +101,7 @@ static bool vfio_ap_host_owns_any(struct vfio_ap_mdev *m,
 	DECLARE_BITMAP(apm, VFIO_AP_MAX_ADAPTERS);
 	DECLARE_BITMAP(aqm, VFIO_AP_MAX_DOMAINS);
 
+	lockdep_assert_held(&ap_perms_mutex);
 	if (!bitmap_and(apm, new->apm, ap_perms.apm, VFIO_AP_MAX_ADAPTERS) ||
 	    !bitmap_and(aqm, new->aqm, ap_perms.aqm, VFIO_AP_MAX_DOMAINS))
 		return false;
@@ -118,6 +119,7 @@ static bool vfio_ap_others_own_any(struct vfio_ap_mdev *m,
 	struct vfio_ap_mdev *other;
 	bool clash = false;
 
+	vfio_ap_assert_cfg_locked();
 	list_for_each_entry(other, &vfio_ap_drv.mdevs, node) {
 		if (other == m ||
 		    !bitmap_and(apm, new->apm, other->assigned.apm,
@@ -137,6 +139,8 @@ static bool vfio_ap_others_own_any(struct vfio_ap_mdev *m,
 static int vfio_ap_check_apqns(struct vfio_ap_mdev *m,
 			       const struct vfio_ap_apcb *new)
 {
+	lockdep_assert_held(&ap_perms_mutex);
+	vfio_ap_assert_cfg_locked();
 	if (vfio_ap_host_owns_any(m, new))
 		return -EADDRNOTAVAIL;
 	if (vfio_ap_others_own_any(m, new))
@@ -148,6 +152,7 @@ static int vfio_ap_check_apqns(struct vfio_ap_mdev *m,
 static void vfio_ap_store_assignment(struct vfio_ap_mdev *m,
 				     const struct vfio_ap_apcb *new)
 {
+	vfio_ap_assert_cfg_locked();
 	trace_vfio_ap_assignment(vfio_ap_mdev_uuid(m), false, &m->assigned,
 				 new);
 	mutex_lock(&vfio_ap_drv.state_lock);
@@ -183,6 +188,7 @@ static void vfio_ap_change_build(struct vfio_ap_mdev *m,
 {
 	unsigned long *mask;
 
+	vfio_ap_assert_cfg_locked();
 	if (change->config) {
 		*new = *change->config;
 		return;
@@ -377,8 +383,10 @@ const struct attribute_group *vfio_ap_mdev_groups[] = {
 static const char *vfio_ap_queue_status(ap_qid_t qid)
 {
 	unsigned long apid = vfio_ap_qid_apid(qid), apqi = vfio_ap_qid_apqi(qid);
-	struct vfio_ap_mdev *m = vfio_ap_mdev_owning(apid, apqi);
+	struct vfio_ap_mdev *m;
 
+	vfio_ap_assert_cfg_or_state_locked();
+	m = vfio_ap_mdev_owning(apid, apqi);
 	if (!m)
 		return "unassigned";
 	if (m->kvm && test_bit_inv(apid, m->guest.apm) &&
