@@ -36,6 +36,9 @@ struct vfio_ap_mdev *vfio_ap_mdev_owning(unsigned long apid,
 	return NULL;
 }
 
+/* What an mdev that is being removed grants its guest. */
+static const struct vfio_ap_apcb vfio_ap_apcb_none;
+
 static void vfio_ap_crycb_set(struct kvm *kvm, struct vfio_ap_apcb *apcb)
 {
 	vfio_ap_assert_cfg_locked();
@@ -78,7 +81,8 @@ static void vfio_ap_collect_unplugged(const struct vfio_ap_apcb *old,
  *
  * Asks the hot-plug engine what the guest should see now and, only if that
  * differs from what it sees, updates the CRYCB of an attached guest once
- * and tells userspace.  Resetting the collected queues is left to the
+ * and tells userspace.  An mdev being removed grants nothing, whatever is
+ * assigned.  Resetting the collected queues is left to the
  * caller so that one event resets all its queues together.
  *
  * Context: cfg_lock held.
@@ -86,12 +90,14 @@ static void vfio_ap_collect_unplugged(const struct vfio_ap_apcb *old,
  */
 bool vfio_ap_guest_refresh(struct vfio_ap_mdev *m, struct list_head *resets)
 {
+	const struct vfio_ap_apcb *grant;
 	struct vfio_ap_plug_result res;
 	struct vfio_ap_apcb old;
 
 	vfio_ap_assert_cfg_locked();
 	old = m->guest;
-	vfio_ap_compute_guest(&m->assigned, &vfio_ap_drv.host,
+	grant = m->removing ? &vfio_ap_apcb_none : &m->assigned;
+	vfio_ap_compute_guest(grant, &vfio_ap_drv.host,
 			      &vfio_ap_drv.queue_map, &old, &res);
 	if (!res.changed)
 		return false;
@@ -301,5 +307,26 @@ void vfio_ap_guest_reset(struct vfio_ap_mdev *m)
 	mutex_lock(&vfio_ap_drv.cfg_lock);
 	vfio_ap_guest_collect_queues(m, &resets);
 	vfio_ap_run_resets(&resets);
+	mutex_unlock(&vfio_ap_drv.cfg_lock);
+}
+
+/**
+ * vfio_ap_guest_withdraw() - take everything away from an mdev for good
+ * @m: the mdev being removed
+ *
+ * From now on the guest of @m, attached or not, gets nothing.  That is
+ * applied like any other change: one CRYCB update, CFG_CHG, and a reset
+ * of every queue the guest loses, done when this returns.  Calling it
+ * again changes nothing.
+ */
+void vfio_ap_guest_withdraw(struct vfio_ap_mdev *m)
+{
+	mutex_lock(&vfio_ap_drv.cfg_lock);
+	if (!m->removing) {
+		mutex_lock(&vfio_ap_drv.state_lock);
+		m->removing = true;
+		mutex_unlock(&vfio_ap_drv.state_lock);
+		vfio_ap_guest_apply(m);
+	}
 	mutex_unlock(&vfio_ap_drv.cfg_lock);
 }

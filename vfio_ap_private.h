@@ -95,6 +95,8 @@ struct vfio_ap_queue {
  * @guest: what the guest sees, or would see if one were attached
  *	   (written under cfg_lock and state_lock)
  * @kvm: the guest while the device is open (written under both locks)
+ * @removing: the mdev is being removed: its guest gets nothing from now on
+ *	      and assignments are refused (written under both locks)
  * @pqap_hook: the PQAP hook KVM calls; kvm->arch.crypto.pqap_hook points here
  * @irq_queues: queues whose interrupts this guest enabled (state_lock)
  * @trigger_lock: protects the two eventfd contexts
@@ -107,6 +109,7 @@ struct vfio_ap_mdev {
 	struct vfio_ap_apcb assigned;
 	struct vfio_ap_apcb guest;
 	struct kvm *kvm;
+	bool removing;
 	crypto_hook pqap_hook;
 	struct list_head irq_queues;
 	spinlock_t trigger_lock;	/* guards the two eventfds */
@@ -227,6 +230,7 @@ void vfio_ap_guest_collect_queues(struct vfio_ap_mdev *m,
 int vfio_ap_guest_attach(struct vfio_ap_mdev *m, struct kvm *kvm);
 void vfio_ap_guest_detach(struct vfio_ap_mdev *m);
 void vfio_ap_guest_reset(struct vfio_ap_mdev *m);
+void vfio_ap_guest_withdraw(struct vfio_ap_mdev *m);
 
 /* vfio_ap_reset.c */
 void vfio_ap_reset_batch_add(struct list_head *batch, struct vfio_ap_queue *q);

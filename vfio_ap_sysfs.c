@@ -235,6 +235,15 @@ static int vfio_ap_change_assignment(struct vfio_ap_mdev *m,
 	if (check_apqns && !vfio_ap_perms_trylock())
 		return -EBUSY;
 	mutex_lock(&vfio_ap_drv.cfg_lock);
+	/*
+	 * The driver core removes these attributes before the mdev's remove
+	 * runs, so this is only a backstop: an mdev on its way out takes
+	 * nothing new.
+	 */
+	if (m->removing) {
+		ret = -ENXIO;
+		goto out;
+	}
 	vfio_ap_change_build(m, change, &new);
 	if (vfio_ap_apcb_equal(&new, &m->assigned))
 		goto out;
