@@ -41,16 +41,19 @@ static void vfio_ap_apcb_from_qci(struct vfio_ap_apcb *apcb,
 	memcpy(apcb->adm, qci->adm, sizeof(qci->adm));
 }
 
+/* Sysfs writes read the limits without a lock: see vfio_ap_max_id(). */
 static void vfio_ap_set_max_ids(const struct ap_config_info *qci)
 {
-	vfio_ap_drv.max_apid = qci->apxa && qci->na ? qci->na :
-			       VFIO_AP_NO_APXA_MAX_APID;
-	vfio_ap_drv.max_apqi = qci->apxa && qci->nd ? qci->nd :
-			       VFIO_AP_NO_APXA_MAX_APQI;
+	vfio_ap_assert_cfg_locked();
+	WRITE_ONCE(vfio_ap_drv.max_apid, qci->apxa && qci->na ? qci->na :
+		   VFIO_AP_NO_APXA_MAX_APID);
+	WRITE_ONCE(vfio_ap_drv.max_apqi, qci->apxa && qci->nd ? qci->nd :
+		   VFIO_AP_NO_APXA_MAX_APQI);
 }
 
 static void vfio_ap_host_set(const struct vfio_ap_apcb *host)
 {
+	vfio_ap_assert_cfg_locked();
 	trace_vfio_ap_host_config(&vfio_ap_drv.host, host);
 	vfio_ap_drv.host = *host;
 }
@@ -59,6 +62,7 @@ static void vfio_ap_host_config_set(const struct ap_config_info *qci)
 {
 	struct vfio_ap_apcb host;
 
+	vfio_ap_assert_cfg_locked();
 	vfio_ap_apcb_from_qci(&host, qci);
 	vfio_ap_host_set(&host);
 	vfio_ap_set_max_ids(qci);
@@ -70,6 +74,7 @@ static void vfio_ap_host_config_shrink(const struct ap_config_info *qci)
 	const struct vfio_ap_apcb *cur = &vfio_ap_drv.host;
 	struct vfio_ap_apcb host;
 
+	vfio_ap_assert_cfg_locked();
 	vfio_ap_apcb_from_qci(&host, qci);
 	bitmap_and(host.apm, host.apm, cur->apm, VFIO_AP_MAX_ADAPTERS);
 	bitmap_and(host.aqm, host.aqm, cur->aqm, VFIO_AP_MAX_DOMAINS);
@@ -86,6 +91,7 @@ static void vfio_ap_host_config_shrink(const struct ap_config_info *qci)
  */
 bool vfio_ap_host_has_queue(ap_qid_t qid)
 {
+	vfio_ap_assert_cfg_locked();
 	return test_bit_inv(vfio_ap_qid_apid(qid), vfio_ap_drv.host.apm) &&
 	       test_bit_inv(vfio_ap_qid_apqi(qid), vfio_ap_drv.host.aqm);
 }
@@ -103,11 +109,13 @@ bool vfio_ap_host_has_queue(ap_qid_t qid)
 struct vfio_ap_queue *vfio_ap_queue_lookup(unsigned long apid,
 					   unsigned long apqi)
 {
+	vfio_ap_assert_cfg_or_state_locked();
 	return xa_load(&vfio_ap_drv.queues, AP_MKQID(apid, apqi));
 }
 
 static void vfio_ap_queue_map_update(struct vfio_ap_queue *q, bool usable)
 {
+	vfio_ap_assert_cfg_locked();
 	vfio_ap_queue_map_set(&vfio_ap_drv.queue_map, vfio_ap_qid_apid(q->qid),
 			      vfio_ap_qid_apqi(q->qid), usable);
 }
@@ -120,6 +128,7 @@ static void vfio_ap_queue_map_update(struct vfio_ap_queue *q, bool usable)
  */
 void vfio_ap_queue_mark_unusable(struct vfio_ap_queue *q)
 {
+	vfio_ap_assert_cfg_locked();
 	vfio_ap_queue_map_update(q, false);
 }
 
@@ -128,6 +137,7 @@ static void vfio_ap_queue_arrived(struct vfio_ap_queue *q)
 {
 	struct vfio_ap_mdev *m;
 
+	vfio_ap_assert_cfg_locked();
 	/*
 	 * Binding alone decides: a deconfigured or checkstopped queue answers
 	 * the guest itself, and the AP bus tracks its state.
@@ -201,20 +211,37 @@ static void vfio_ap_queue_remove(struct ap_device *apdev)
 	kfree(q);
 }
 
+/**
+ * vfio_ap_apqns_text() - name a set of APQNs in bounded space
+ * @text: where the two range lists go
+ * @apm: the adapters
+ * @aqm: the domains
+ *
+ * A refusal concerns @apm x @aqm, which two range lists name exactly
+ * where one line per APQN could take 65536 lines.
+ */
+void vfio_ap_apqns_text(struct vfio_ap_apqns_text *text,
+			const unsigned long *apm, const unsigned long *aqm)
+{
+	vfio_ap_format_id_ranges(text->apids, sizeof(text->apids), apm, 2);
+	vfio_ap_format_id_ranges(text->apqis, sizeof(text->apqis), aqm, 4);
+}
+
+/* One line per mdev, however many of its APQNs the AP bus asked for. */
 static void vfio_ap_warn_in_use(struct vfio_ap_mdev *m,
 				const unsigned long *apm,
 				const unsigned long *aqm)
 {
 	DECLARE_BITMAP(apids, VFIO_AP_MAX_ADAPTERS);
 	DECLARE_BITMAP(apqis, VFIO_AP_MAX_DOMAINS);
-	unsigned long apid, apqi;
+	struct vfio_ap_apqns_text text;
 
+	vfio_ap_assert_cfg_or_state_locked();
 	bitmap_and(apids, apm, m->assigned.apm, VFIO_AP_MAX_ADAPTERS);
 	bitmap_and(apqis, aqm, m->assigned.aqm, VFIO_AP_MAX_DOMAINS);
-	for_each_set_bit_inv(apid, apids, VFIO_AP_MAX_ADAPTERS)
-		for_each_set_bit_inv(apqi, apqis, VFIO_AP_MAX_DOMAINS)
-			pr_warn("queue %02lx.%04lx is assigned to mdev %s and cannot be returned to the host\n",
-				apid, apqi, dev_name(vfio_ap_mdev_dev(m)));
+	vfio_ap_apqns_text(&text, apids, apqis);
+	pr_warn("queues of adapters %s x domains %s are assigned to mdev %s and cannot be returned to the host\n",
+		text.apids, text.apqis, dev_name(vfio_ap_mdev_dev(m)));
 }
 
 /*
@@ -226,6 +253,7 @@ static int vfio_ap_queue_in_use(unsigned long *apm, unsigned long *aqm)
 	struct vfio_ap_mdev *m;
 	int in_use = 0;
 
+	lockdep_assert_held(&ap_perms_mutex);
 	mutex_lock(&vfio_ap_drv.state_lock);
 	list_for_each_entry(m, &vfio_ap_drv.mdevs, node) {
 		if (!vfio_ap_matrices_intersect(apm, aqm, m->assigned.apm,
@@ -361,7 +389,10 @@ static int vfio_ap_read_host_config(void)
 		pr_err("the AP configuration cannot be queried (QCI)\n");
 		ret = -ENODEV;
 	} else {
+		/* No other user yet; the lock keeps the asserts honest. */
+		mutex_lock(&vfio_ap_drv.cfg_lock);
 		vfio_ap_host_config_set(qci);
+		mutex_unlock(&vfio_ap_drv.cfg_lock);
 	}
 	kfree(qci);
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Sysfs input and output: parses the IDs and masks user space writes and
- * formats the matrices and masks it reads, in the formats of the ABI.
+ * formats the matrices and masks it reads, in the formats of the ABI.  Also
+ * the bounded ID range lists the driver's log lines name APQNs with.
  */
 
 #include <linux/bitmap.h>
@@ -331,5 +332,73 @@ ssize_t vfio_ap_format_ap_config(char *buf, size_t size,
 	vfio_ap_mask_to_hex(apcb->aqm, aqm);
 	vfio_ap_mask_to_hex(apcb->adm, adm);
 	vfio_ap_out_line(&out, "0x%s,0x%s,0x%s\n", apm, aqm, adm);
+	return out.len;
+}
+
+/* One range, with the comma that separates it from the one before. */
+static bool vfio_ap_out_range(struct vfio_ap_out *out, unsigned long first,
+			      unsigned long last, int digits)
+{
+	const char *sep = out->len ? "," : "";
+
+	if (first == last)
+		return vfio_ap_out_line(out, "%s%0*lx", sep, digits, first);
+	return vfio_ap_out_line(out, "%s%0*lx-%0*lx", sep, digits, first,
+				digits, last);
+}
+
+/**
+ * vfio_ap_format_id_ranges() - list the IDs of a mask as hex ranges
+ * @buf: output buffer
+ * @size: size of @buf
+ * @mask: a 256-bit MSB-0 mask of adapters or domains
+ * @digits: hex digits per ID: 2 for adapters, 4 for domains, as in sysfs
+ *
+ * Runs of consecutive IDs become "first-last", single IDs stay alone, all
+ * ascending and separated by commas: adapters 5, 6 and 10 are "05-06,0a".
+ * An empty mask is "none".  If the list does not fit in @size, @buf says
+ * instead how many IDs in how many ranges, from the lowest to the highest
+ * ID, e.g. "128 IDs in 128 ranges from 00 to fe", so that a reader can
+ * never take a cut list for the whole.
+ *
+ * Return: number of characters written, not counting the terminating NUL,
+ * or -ENOSPC if not even the count fits (then @buf, if @size allows, is
+ * empty).
+ */
+int vfio_ap_format_id_ranges(char *buf, size_t size, const unsigned long *mask,
+			     int digits)
+{
+	unsigned long id, first = 0, last = 0, lowest = 0;
+	unsigned int ids = 0, ranges = 0;
+	struct vfio_ap_out out;
+	bool fits = true;
+
+	if (!vfio_ap_out_init(&out, buf, size))
+		return -ENOSPC;
+	for_each_set_bit_inv(id, mask, VFIO_AP_MASK_BITS) {
+		ids++;
+		if (ranges && id == last + 1) {
+			last = id;
+			continue;
+		}
+		/* A range ended: print it while everything so far fits. */
+		if (ranges)
+			fits = fits && vfio_ap_out_range(&out, first, last,
+							 digits);
+		else
+			lowest = id;
+		ranges++;
+		first = id;
+		last = id;
+	}
+	if (!ranges)
+		return vfio_ap_out_line(&out, "none") ? out.len : -ENOSPC;
+	if (fits && vfio_ap_out_range(&out, first, last, digits))
+		return out.len;
+
+	vfio_ap_out_init(&out, buf, size);
+	if (!vfio_ap_out_line(&out, "%u IDs in %u ranges from %0*lx to %0*lx",
+			      ids, ranges, digits, lowest, digits, last))
+		return -ENOSPC;
 	return out.len;
 }

@@ -446,6 +446,8 @@ static void format_zero_size_test(struct kunit *test)
 			0);
 	KUNIT_EXPECT_EQ(test, vfio_ap_format_domains(buf, 0, apcb.adm), 0);
 	KUNIT_EXPECT_EQ(test, vfio_ap_format_ap_config(buf, 0, &apcb), 0);
+	KUNIT_EXPECT_EQ(test, vfio_ap_format_id_ranges(buf, 0, apcb.apm, 2),
+			-ENOSPC);
 	KUNIT_EXPECT_EQ(test, buf[0], (char)CANARY);
 }
 
@@ -550,6 +552,149 @@ static void format_ap_config_test(struct kunit *test)
 		      vfio_ap_format_ap_config(buf, size, &apcb), want);
 }
 
+/* --- vfio_ap_format_id_ranges() --- */
+
+struct ranges_case {
+	const char *desc;
+	struct id_list ids;
+	unsigned int every;	/* also set 0, every, 2 * every, ... */
+	int digits;
+	size_t size;		/* 0: VFIO_AP_ID_RANGES_LEN */
+	const char *want;	/* NULL: -ENOSPC and an empty buffer */
+};
+
+static const struct ranges_case ranges_cases[] = {
+	{ "none", IDS(), 0, 2, 0, "none" },
+	{ "one adapter", IDS(5), 0, 2, 0, "05" },
+	{ "adapters, a run and a single", IDS(10, 6, 5), 0, 2, 0,
+	  "05-06,0a" },
+	{ "domains, a single and a run", IDS(0x49, 4, 0x47, 0x48), 0, 4, 0,
+	  "0004,0047-0049" },
+	{ "lowest and highest", IDS(0, 255), 0, 2, 0, "00,ff" },
+	{ "every adapter", IDS(), 1, 2, 0, "00-ff" },
+	{ "every domain", IDS(), 1, 4, 0, "0000-00ff" },
+	{ "every other adapter: the count", IDS(), 2, 2, 0,
+	  "128 IDs in 128 ranges from 00 to fe" },
+	{ "every other domain: the count", IDS(), 2, 4, 0,
+	  "128 IDs in 128 ranges from 0000 to 00fe" },
+	{ "every other adapter and ff", IDS(255), 2, 2, 0,
+	  "129 IDs in 128 ranges from 00 to ff" },
+	{ "every other domain and 0047: 0046-0048 join", IDS(0x47), 2, 4, 0,
+	  "129 IDs in 127 ranges from 0000 to 00fe" },
+	{ "room for exactly the list", IDS(0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
+					   20, 22), 0, 2, 36,
+	  "00,02,04,06,08,0a,0c,0e,10,12,14,16" },
+	{ "one byte short: the count", IDS(0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
+					   20, 22), 0, 2, 35,
+	  "12 IDs in 12 ranges from 00 to 16" },
+	{ "no room for the count either", IDS(5, 6, 10), 0, 2, 8, NULL },
+	{ "room for the NUL only", IDS(5), 0, 2, 1, NULL },
+	{ "no room for none", IDS(), 0, 2, 4, NULL },
+};
+
+KUNIT_ARRAY_PARAM_DESC(ranges, ranges_cases, desc);
+
+static void format_id_ranges_test(struct kunit *test)
+{
+	const struct ranges_case *c = test->param_value;
+	size_t size = c->size ?: VFIO_AP_ID_RANGES_LEN;
+	char *buf = guarded_buf(test, size);
+	DECLARE_BITMAP(mask, NBITS);
+	unsigned int id;
+	int len;
+
+	ids_to_mask(&c->ids, mask);
+	for (id = 0; c->every && id < NBITS; id += c->every)
+		set_bit_inv(id, mask);
+	len = vfio_ap_format_id_ranges(buf, size, mask, c->digits);
+	if (c->want) {
+		expect_output(test, buf, size, len, c->want);
+		return;
+	}
+	KUNIT_EXPECT_EQ(test, len, -ENOSPC);
+	KUNIT_EXPECT_STREQ(test, buf, "");
+	KUNIT_EXPECT_EQ_MSG(test, buf[size], (char)CANARY,
+			    "wrote past the buffer");
+}
+
+/* Reads a list back into @mask; false if @s is not a list of ranges. */
+static bool ranges_parse(const char *s, unsigned long *mask)
+{
+	unsigned int first, last, id;
+	int n;
+
+	bitmap_zero(mask, NBITS);
+	while (*s) {
+		if (sscanf(s, "%x-%x%n", &first, &last, &n) == 2) {
+			if (first >= last)
+				return false;
+		} else if (sscanf(s, "%x%n", &first, &n) == 1) {
+			last = first;
+		} else {
+			return false;
+		}
+		if (last >= NBITS)
+			return false;
+		for (id = first; id <= last; id++)
+			set_bit_inv(id, mask);
+		s += n;
+		if (*s == ',' && s[1])
+			s++;
+		else if (*s)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Whatever the mask, the output stays within VFIO_AP_ID_RANGES_LEN and is
+ * either the whole list (it reads back to the same mask) or the count of
+ * all its IDs, never a cut list.  Strided masks reach the longest lists.
+ */
+static void check_id_ranges_bound(struct kunit *test, char *buf, int digits,
+				  unsigned int stride, unsigned int start)
+{
+	DECLARE_BITMAP(mask, NBITS);
+	DECLARE_BITMAP(back, NBITS);
+	unsigned int id, counted;
+	int len;
+
+	bitmap_zero(mask, NBITS);
+	for (id = start; id < NBITS; id += stride)
+		set_bit_inv(id, mask);
+	len = vfio_ap_format_id_ranges(buf, VFIO_AP_ID_RANGES_LEN, mask, digits);
+	KUNIT_ASSERT_GT(test, len, 0);
+	KUNIT_EXPECT_LT(test, len, VFIO_AP_ID_RANGES_LEN);
+	KUNIT_EXPECT_EQ(test, len, (int)strlen(buf));
+	KUNIT_EXPECT_EQ(test, buf[VFIO_AP_ID_RANGES_LEN], (char)CANARY);
+	if (strstr(buf, " IDs in ")) {
+		if (sscanf(buf, "%u IDs", &counted) != 1)
+			KUNIT_FAIL(test, "no count in %s", buf);
+		else
+			KUNIT_EXPECT_EQ_MSG(test, counted,
+					    bitmap_weight(mask, NBITS), "%s",
+					    buf);
+		return;
+	}
+	KUNIT_EXPECT_TRUE_MSG(test, ranges_parse(buf, back), "%s", buf);
+	KUNIT_EXPECT_TRUE_MSG(test, bitmap_equal(mask, back, NBITS),
+			      "digits %d stride %u start %u: %s", digits,
+			      stride, start, buf);
+}
+
+static void format_id_ranges_bound_test(struct kunit *test)
+{
+	char *buf = guarded_buf(test, VFIO_AP_ID_RANGES_LEN);
+	unsigned int stride, start;
+
+	for (stride = 1; stride <= 9; stride++) {
+		for (start = 0; start < stride; start++) {
+			check_id_ranges_bound(test, buf, 2, stride, start);
+			check_id_ranges_bound(test, buf, 4, stride, start);
+		}
+	}
+}
+
 static struct kunit_case vfio_ap_format_test_cases[] = {
 	KUNIT_CASE_PARAM(parse_id_test, parse_id_gen_params),
 	KUNIT_CASE_PARAM(parse_ap_config_test, parse_config_gen_params),
@@ -562,6 +707,8 @@ static struct kunit_case vfio_ap_format_test_cases[] = {
 	KUNIT_CASE(format_zero_size_test),
 	KUNIT_CASE_PARAM(format_domains_test, domains_gen_params),
 	KUNIT_CASE_PARAM(format_ap_config_test, ap_config_gen_params),
+	KUNIT_CASE_PARAM(format_id_ranges_test, ranges_gen_params),
+	KUNIT_CASE(format_id_ranges_bound_test),
 	{}
 };
 

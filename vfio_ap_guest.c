@@ -27,6 +27,7 @@ struct vfio_ap_mdev *vfio_ap_mdev_owning(unsigned long apid,
 {
 	struct vfio_ap_mdev *m;
 
+	vfio_ap_assert_cfg_or_state_locked();
 	list_for_each_entry(m, &vfio_ap_drv.mdevs, node)
 		if (test_bit_inv(apid, m->assigned.apm) &&
 		    test_bit_inv(apqi, m->assigned.aqm))
@@ -35,8 +36,12 @@ struct vfio_ap_mdev *vfio_ap_mdev_owning(unsigned long apid,
 	return NULL;
 }
 
+/* What an mdev that is being removed grants its guest. */
+static const struct vfio_ap_apcb vfio_ap_apcb_none;
+
 static void vfio_ap_crycb_set(struct kvm *kvm, struct vfio_ap_apcb *apcb)
 {
+	vfio_ap_assert_cfg_locked();
 	mutex_lock(&kvm->lock);
 	kvm_arch_crypto_set_masks(kvm, apcb->apm, apcb->aqm, apcb->adm);
 	mutex_unlock(&kvm->lock);
@@ -44,6 +49,7 @@ static void vfio_ap_crycb_set(struct kvm *kvm, struct vfio_ap_apcb *apcb)
 
 static void vfio_ap_crycb_clear(struct kvm *kvm)
 {
+	vfio_ap_assert_cfg_locked();
 	mutex_lock(&kvm->lock);
 	kvm_arch_crypto_clear_masks(kvm);
 	mutex_unlock(&kvm->lock);
@@ -56,6 +62,7 @@ static void vfio_ap_collect_unplugged(const struct vfio_ap_apcb *old,
 	struct vfio_ap_queue *q;
 	unsigned long apid, apqi;
 
+	vfio_ap_assert_cfg_locked();
 	for_each_set_bit_inv(apid, old->apm, VFIO_AP_MAX_ADAPTERS) {
 		for_each_set_bit_inv(apqi, old->aqm, VFIO_AP_MAX_DOMAINS) {
 			if (!vfio_ap_apqn_unplugged(old, res, apid, apqi))
@@ -74,7 +81,8 @@ static void vfio_ap_collect_unplugged(const struct vfio_ap_apcb *old,
  *
  * Asks the hot-plug engine what the guest should see now and, only if that
  * differs from what it sees, updates the CRYCB of an attached guest once
- * and tells userspace.  Resetting the collected queues is left to the
+ * and tells userspace.  An mdev being removed grants nothing, whatever is
+ * assigned.  Resetting the collected queues is left to the
  * caller so that one event resets all its queues together.
  *
  * Context: cfg_lock held.
@@ -82,10 +90,14 @@ static void vfio_ap_collect_unplugged(const struct vfio_ap_apcb *old,
  */
 bool vfio_ap_guest_refresh(struct vfio_ap_mdev *m, struct list_head *resets)
 {
+	const struct vfio_ap_apcb *grant;
 	struct vfio_ap_plug_result res;
-	struct vfio_ap_apcb old = m->guest;
+	struct vfio_ap_apcb old;
 
-	vfio_ap_compute_guest(&m->assigned, &vfio_ap_drv.host,
+	vfio_ap_assert_cfg_locked();
+	old = m->guest;
+	grant = m->removing ? &vfio_ap_apcb_none : &m->assigned;
+	vfio_ap_compute_guest(grant, &vfio_ap_drv.host,
 			      &vfio_ap_drv.queue_map, &old, &res);
 	if (!res.changed)
 		return false;
@@ -114,6 +126,7 @@ static void vfio_ap_run_resets(struct list_head *resets)
 {
 	struct vfio_ap_mdev *m;
 
+	vfio_ap_assert_cfg_locked();
 	if (!vfio_ap_reset_batch_run(resets))
 		return;
 
@@ -133,6 +146,7 @@ void vfio_ap_guest_apply(struct vfio_ap_mdev *m)
 {
 	LIST_HEAD(resets);
 
+	vfio_ap_assert_cfg_locked();
 	vfio_ap_guest_refresh(m, &resets);
 	vfio_ap_run_resets(&resets);
 }
@@ -150,6 +164,7 @@ void vfio_ap_guest_apply_all(void)
 	struct vfio_ap_mdev *m;
 	LIST_HEAD(resets);
 
+	vfio_ap_assert_cfg_locked();
 	list_for_each_entry(m, &vfio_ap_drv.mdevs, node)
 		vfio_ap_guest_refresh(m, &resets);
 	vfio_ap_run_resets(&resets);
@@ -168,6 +183,7 @@ void vfio_ap_guest_collect_queues(struct vfio_ap_mdev *m,
 	struct vfio_ap_queue *q;
 	unsigned long apid, apqi;
 
+	vfio_ap_assert_cfg_locked();
 	for_each_set_bit_inv(apid, m->guest.apm, VFIO_AP_MAX_ADAPTERS)
 		for_each_set_bit_inv(apqi, m->guest.aqm, VFIO_AP_MAX_DOMAINS) {
 			q = vfio_ap_queue_lookup(apid, apqi);
@@ -180,6 +196,7 @@ static bool vfio_ap_kvm_is_served(struct kvm *kvm)
 {
 	struct vfio_ap_mdev *m;
 
+	vfio_ap_assert_cfg_or_state_locked();
 	list_for_each_entry(m, &vfio_ap_drv.mdevs, node)
 		if (m->kvm == kvm)
 			return true;
@@ -191,6 +208,8 @@ static bool vfio_ap_hook_install(struct vfio_ap_mdev *m, struct kvm *kvm)
 {
 	bool installed = false;
 
+	/* cfg_lock makes the check for another mdev and the install one step. */
+	vfio_ap_assert_cfg_locked();
 	down_write(&kvm->arch.crypto.pqap_hook_rwsem);
 	if (!kvm->arch.crypto.pqap_hook) {
 		kvm->arch.crypto.pqap_hook = &m->pqap_hook;
@@ -204,6 +223,7 @@ static bool vfio_ap_hook_install(struct vfio_ap_mdev *m, struct kvm *kvm)
 /* Once this returns no vCPU is in, or will enter, the hook of @m. */
 static void vfio_ap_hook_remove(struct kvm *kvm)
 {
+	vfio_ap_assert_cfg_locked();
 	down_write(&kvm->arch.crypto.pqap_hook_rwsem);
 	kvm->arch.crypto.pqap_hook = NULL;
 	up_write(&kvm->arch.crypto.pqap_hook_rwsem);
@@ -289,5 +309,26 @@ void vfio_ap_guest_reset(struct vfio_ap_mdev *m)
 	mutex_lock(&vfio_ap_drv.cfg_lock);
 	vfio_ap_guest_collect_queues(m, &resets);
 	vfio_ap_run_resets(&resets);
+	mutex_unlock(&vfio_ap_drv.cfg_lock);
+}
+
+/**
+ * vfio_ap_guest_withdraw() - take everything away from an mdev for good
+ * @m: the mdev being removed
+ *
+ * From now on the guest of @m, attached or not, gets nothing.  That is
+ * applied like any other change: one CRYCB update, CFG_CHG, and a reset
+ * of every queue the guest loses, done when this returns.  Calling it
+ * again changes nothing.
+ */
+void vfio_ap_guest_withdraw(struct vfio_ap_mdev *m)
+{
+	mutex_lock(&vfio_ap_drv.cfg_lock);
+	if (!m->removing) {
+		mutex_lock(&vfio_ap_drv.state_lock);
+		m->removing = true;
+		mutex_unlock(&vfio_ap_drv.state_lock);
+		vfio_ap_guest_apply(m);
+	}
 	mutex_unlock(&vfio_ap_drv.cfg_lock);
 }

@@ -96,7 +96,7 @@ bool vfio_ap_apqn_unplugged(const struct vfio_ap_apcb *old_guest,
 			    const struct vfio_ap_plug_result *res,
 			    unsigned int apid, unsigned int apqi);
 
-/* --- sysfs input and output (vfio_ap_format.c) --- */
+/* --- sysfs input and output, log lists (vfio_ap_format.c) --- */
 
 int vfio_ap_parse_id(const char *buf, unsigned int max_id,
 		     unsigned long *id);
@@ -111,5 +111,14 @@ ssize_t vfio_ap_format_domains(char *buf, size_t size,
 			       const unsigned long *adm);
 ssize_t vfio_ap_format_ap_config(char *buf, size_t size,
 				 const struct vfio_ap_apcb *apcb);
+
+/*
+ * Room for one list of vfio_ap_format_id_ranges() in a log line: two of
+ * them, a UUID and the message stay far below printk's 1024-byte record.
+ */
+#define VFIO_AP_ID_RANGES_LEN	256
+
+int vfio_ap_format_id_ranges(char *buf, size_t size, const unsigned long *mask,
+			     int digits);
 
 #endif /* _VFIO_AP_HOTPLUG_H_ */

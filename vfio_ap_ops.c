@@ -184,7 +184,10 @@ static void vfio_ap_close_device(struct vfio_device *vdev)
 	vfio_ap_triggers_release(m);
 }
 
-/* Called again and again while an mdev in use waits to be removed. */
+/*
+ * Called again and again while an mdev in use waits to be removed; its
+ * guest has lost everything already (vfio_ap_mdev_remove()).
+ */
 static void vfio_ap_request(struct vfio_device *vdev, unsigned int count)
 {
 	struct vfio_ap_mdev *m = vdev_to_vfio_ap_mdev(vdev);
@@ -268,24 +271,18 @@ static int vfio_ap_mdev_probe(struct mdev_device *mdev)
 	return 0;
 }
 
-/* Queues the mdev's guest could have touched go back clean. */
-static void vfio_ap_mdev_reset_queues(struct vfio_ap_mdev *m)
-{
-	LIST_HEAD(resets);
-
-	mutex_lock(&vfio_ap_drv.cfg_lock);
-	vfio_ap_guest_collect_queues(m, &resets);
-	vfio_ap_reset_batch_run(&resets);
-	mutex_unlock(&vfio_ap_drv.cfg_lock);
-}
-
 static void vfio_ap_mdev_remove(struct mdev_device *mdev)
 {
 	struct vfio_ap_mdev *m = dev_get_drvdata(&mdev->dev);
 
+	/*
+	 * The guest loses everything, and its queues are reset, before the
+	 * VMM is asked to let go: a VMM slow to answer, or that never does,
+	 * keeps nothing the administrator takes back.
+	 */
+	vfio_ap_guest_withdraw(m);
 	/* Waits for close; asks userspace through the REQ eventfd meanwhile. */
 	vfio_unregister_group_dev(&m->vdev);
-	vfio_ap_mdev_reset_queues(m);
 	vfio_ap_mdev_link(m, false);
 	dev_set_drvdata(&mdev->dev, NULL);
 	vfio_put_device(&m->vdev);

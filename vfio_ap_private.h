@@ -14,6 +14,7 @@
 #include <linux/eventfd.h>
 #include <linux/kvm_host.h>
 #include <linux/list.h>
+#include <linux/lockdep.h>
 #include <linux/mdev.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
@@ -111,6 +112,8 @@ struct vfio_ap_queue {
  * @guest: what the guest sees, or would see if one were attached
  *	   (written under cfg_lock and state_lock)
  * @kvm: the guest while the device is open (written under both locks)
+ * @removing: the mdev is being removed: its guest gets nothing from now on
+ *	      and assignments are refused (written under both locks)
  * @pqap_hook: the PQAP hook KVM calls; kvm->arch.crypto.pqap_hook points here
  * @irq_queues: queues whose interrupts this guest enabled (state_lock)
  * @trigger_lock: protects the two eventfd contexts
@@ -123,6 +126,7 @@ struct vfio_ap_mdev {
 	struct vfio_ap_apcb assigned;
 	struct vfio_ap_apcb guest;
 	struct kvm *kvm;
+	bool removing;
 	crypto_hook pqap_hook;
 	struct list_head irq_queues;
 	spinlock_t trigger_lock;	/* guards the two eventfds */
@@ -154,8 +158,9 @@ struct vfio_ap_matrix {
  * @queues: bound queues indexed by APQN (written under both locks)
  * @host: the host's AP configuration from QCI (cfg_lock)
  * @queue_map: which bound queues a guest may get (cfg_lock)
- * @max_apid: highest adapter number the machine supports
- * @max_apqi: highest domain number the machine supports
+ * @max_apid: highest adapter number the machine supports (WRITE_ONCE under
+ *	      cfg_lock; READ_ONCE without a lock, see vfio_ap_max_id())
+ * @max_apqi: highest domain number the machine supports (as @max_apid)
  * @scanning: the AP bus is between on_config_changed and on_scan_complete;
  *	      queue probes then leave plugging to on_scan_complete (cfg_lock)
  * @nib_busy: NIB pins and unpins under way outside state_lock
@@ -178,6 +183,19 @@ struct vfio_ap_drv {
 };
 
 extern struct vfio_ap_drv vfio_ap_drv;
+
+/*
+ * The rules of Documentation/arch/s390/vfio-ap-locking.rst, checked by
+ * lockdep (macros, so that a report names the function that broke one).
+ * What is written under both locks may be read under either.
+ */
+#define vfio_ap_assert_cfg_locked() \
+	lockdep_assert_held(&vfio_ap_drv.cfg_lock)
+#define vfio_ap_assert_state_locked() \
+	lockdep_assert_held(&vfio_ap_drv.state_lock)
+#define vfio_ap_assert_cfg_or_state_locked() \
+	lockdep_assert(lockdep_is_held(&vfio_ap_drv.cfg_lock) || \
+		       lockdep_is_held(&vfio_ap_drv.state_lock))
 
 static inline struct vfio_ap_mdev *vdev_to_vfio_ap_mdev(struct vfio_device *vdev)
 {
@@ -204,7 +222,19 @@ static inline unsigned int vfio_ap_qid_apqi(ap_qid_t qid)
 	return AP_QID_QUEUE(qid);
 }
 
+/**
+ * struct vfio_ap_apqns_text - a set of APQNs, adapters x domains, for a log line
+ * @apids: the adapters as a range list, e.g. "05-06,0a"
+ * @apqis: the domains as a range list, e.g. "0004,0047-0049"
+ */
+struct vfio_ap_apqns_text {
+	char apids[VFIO_AP_ID_RANGES_LEN];
+	char apqis[VFIO_AP_ID_RANGES_LEN];
+};
+
 /* vfio_ap_drv.c */
+void vfio_ap_apqns_text(struct vfio_ap_apqns_text *text,
+			const unsigned long *apm, const unsigned long *aqm);
 struct vfio_ap_queue *vfio_ap_queue_lookup(unsigned long apid,
 					   unsigned long apqi);
 bool vfio_ap_host_has_queue(ap_qid_t qid);
@@ -221,6 +251,7 @@ void vfio_ap_guest_collect_queues(struct vfio_ap_mdev *m,
 int vfio_ap_guest_attach(struct vfio_ap_mdev *m, struct kvm *kvm);
 void vfio_ap_guest_detach(struct vfio_ap_mdev *m);
 void vfio_ap_guest_reset(struct vfio_ap_mdev *m);
+void vfio_ap_guest_withdraw(struct vfio_ap_mdev *m);
 
 /* vfio_ap_reset.c */
 void vfio_ap_reset_batch_add(struct list_head *batch, struct vfio_ap_queue *q);

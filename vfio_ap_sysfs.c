@@ -63,24 +63,35 @@ static unsigned long *vfio_ap_apcb_mask(struct vfio_ap_apcb *apcb,
 	}
 }
 
+/*
+ * The limits change only with the host configuration and only gate input:
+ * a write racing with that change may be checked against either value,
+ * exactly as if it had come a moment earlier or later.  So they are read
+ * without cfg_lock, which would put the range check (ENODEV) behind the
+ * AP bus mask trylock (EBUSY); READ_ONCE() pairs with WRITE_ONCE() in
+ * vfio_ap_set_max_ids().
+ */
 static unsigned int vfio_ap_max_id(enum vfio_ap_id_kind kind)
 {
-	return kind == VFIO_AP_ADAPTER ? vfio_ap_drv.max_apid :
-					 vfio_ap_drv.max_apqi;
+	return kind == VFIO_AP_ADAPTER ? READ_ONCE(vfio_ap_drv.max_apid) :
+					 READ_ONCE(vfio_ap_drv.max_apqi);
 }
 
-/* Logs every APQN of @apm x @aqm; the caller names why it is refused. */
-static void vfio_ap_warn_apqns(struct vfio_ap_mdev *m, const unsigned long *apm,
-			       const unsigned long *aqm, const char *reason,
-			       const char *owner)
+/*
+ * One line names every refused APQN of one refusing party (the host or
+ * one other mdev): what it refuses is always @apm x @aqm.
+ */
+static void vfio_ap_warn_refused(struct vfio_ap_mdev *m,
+				 const unsigned long *apm,
+				 const unsigned long *aqm, const char *reason,
+				 const char *owner)
 {
-	unsigned long apid, apqi;
+	struct vfio_ap_apqns_text text;
 
-	for_each_set_bit_inv(apid, apm, VFIO_AP_MAX_ADAPTERS)
-		for_each_set_bit_inv(apqi, aqm, VFIO_AP_MAX_DOMAINS)
-			dev_warn(vfio_ap_mdev_dev(m),
-				 "cannot assign queue %02lx.%04lx: %s%s\n",
-				 apid, apqi, reason, owner);
+	vfio_ap_apqns_text(&text, apm, aqm);
+	dev_warn(vfio_ap_mdev_dev(m),
+		 "cannot assign queues of adapters %s x domains %s: %s%s\n",
+		 text.apids, text.apqis, reason, owner);
 }
 
 /* Context: ap_perms_mutex held, so ap_perms cannot change under us. */
@@ -90,12 +101,13 @@ static bool vfio_ap_host_owns_any(struct vfio_ap_mdev *m,
 	DECLARE_BITMAP(apm, VFIO_AP_MAX_ADAPTERS);
 	DECLARE_BITMAP(aqm, VFIO_AP_MAX_DOMAINS);
 
+	lockdep_assert_held(&ap_perms_mutex);
 	if (!bitmap_and(apm, new->apm, ap_perms.apm, VFIO_AP_MAX_ADAPTERS) ||
 	    !bitmap_and(aqm, new->aqm, ap_perms.aqm, VFIO_AP_MAX_DOMAINS))
 		return false;
-	vfio_ap_warn_apqns(m, apm, aqm,
-			   "reserved for the host by the AP bus apmask and aqmask",
-			   "");
+	vfio_ap_warn_refused(m, apm, aqm,
+			     "reserved for the host by the AP bus apmask and aqmask",
+			     "");
 	return true;
 }
 
@@ -107,6 +119,7 @@ static bool vfio_ap_others_own_any(struct vfio_ap_mdev *m,
 	struct vfio_ap_mdev *other;
 	bool clash = false;
 
+	vfio_ap_assert_cfg_locked();
 	list_for_each_entry(other, &vfio_ap_drv.mdevs, node) {
 		if (other == m ||
 		    !bitmap_and(apm, new->apm, other->assigned.apm,
@@ -114,8 +127,8 @@ static bool vfio_ap_others_own_any(struct vfio_ap_mdev *m,
 		    !bitmap_and(aqm, new->aqm, other->assigned.aqm,
 				VFIO_AP_MAX_DOMAINS))
 			continue;
-		vfio_ap_warn_apqns(m, apm, aqm, "already assigned to mdev ",
-				   dev_name(vfio_ap_mdev_dev(other)));
+		vfio_ap_warn_refused(m, apm, aqm, "already assigned to mdev ",
+				     dev_name(vfio_ap_mdev_dev(other)));
 		clash = true;
 	}
 
@@ -126,6 +139,8 @@ static bool vfio_ap_others_own_any(struct vfio_ap_mdev *m,
 static int vfio_ap_check_apqns(struct vfio_ap_mdev *m,
 			       const struct vfio_ap_apcb *new)
 {
+	lockdep_assert_held(&ap_perms_mutex);
+	vfio_ap_assert_cfg_locked();
 	if (vfio_ap_host_owns_any(m, new))
 		return -EADDRNOTAVAIL;
 	if (vfio_ap_others_own_any(m, new))
@@ -137,6 +152,7 @@ static int vfio_ap_check_apqns(struct vfio_ap_mdev *m,
 static void vfio_ap_store_assignment(struct vfio_ap_mdev *m,
 				     const struct vfio_ap_apcb *new)
 {
+	vfio_ap_assert_cfg_locked();
 	trace_vfio_ap_assignment(vfio_ap_mdev_uuid(m), false, &m->assigned,
 				 new);
 	mutex_lock(&vfio_ap_drv.state_lock);
@@ -172,6 +188,7 @@ static void vfio_ap_change_build(struct vfio_ap_mdev *m,
 {
 	unsigned long *mask;
 
+	vfio_ap_assert_cfg_locked();
 	if (change->config) {
 		*new = *change->config;
 		return;
@@ -218,6 +235,15 @@ static int vfio_ap_change_assignment(struct vfio_ap_mdev *m,
 	if (check_apqns && !vfio_ap_perms_trylock())
 		return -EBUSY;
 	mutex_lock(&vfio_ap_drv.cfg_lock);
+	/*
+	 * The driver core removes these attributes before the mdev's remove
+	 * runs, so this is only a backstop: an mdev on its way out takes
+	 * nothing new.
+	 */
+	if (m->removing) {
+		ret = -ENXIO;
+		goto out;
+	}
 	vfio_ap_change_build(m, change, &new);
 	if (vfio_ap_apcb_equal(&new, &m->assigned))
 		goto out;
@@ -332,8 +358,8 @@ static ssize_t ap_config_store(struct device *dev,
 	ret = vfio_ap_parse_ap_config(buf, &new);
 	if (ret)
 		return ret;
-	ret = vfio_ap_check_apcb_limits(&new, vfio_ap_drv.max_apid,
-					vfio_ap_drv.max_apqi);
+	ret = vfio_ap_check_apcb_limits(&new, vfio_ap_max_id(VFIO_AP_ADAPTER),
+					vfio_ap_max_id(VFIO_AP_DOMAIN));
 	if (ret)
 		return ret;
 	ret = vfio_ap_change_assignment(dev_get_drvdata(dev), &change);
@@ -366,8 +392,10 @@ const struct attribute_group *vfio_ap_mdev_groups[] = {
 static const char *vfio_ap_queue_status(ap_qid_t qid)
 {
 	unsigned long apid = vfio_ap_qid_apid(qid), apqi = vfio_ap_qid_apqi(qid);
-	struct vfio_ap_mdev *m = vfio_ap_mdev_owning(apid, apqi);
+	struct vfio_ap_mdev *m;
 
+	vfio_ap_assert_cfg_or_state_locked();
+	m = vfio_ap_mdev_owning(apid, apqi);
 	if (!m)
 		return "unassigned";
 	if (m->kvm && test_bit_inv(apid, m->guest.apm) &&

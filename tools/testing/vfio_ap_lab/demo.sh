@@ -105,7 +105,7 @@ expect "$AP/devices/05.0004/status" 'assigned'
 section "An APQN belongs to one guest only"
 run_fails "Address already in use" "echo 4 > $MATRIX/$G2/assign_domain"
 expect "$MATRIX/$G2/matrix" '05.0047\n05.00ff'
-run "dmesg | grep 05.0004 | tail -n 1"
+run "dmesg | grep 'already assigned to mdev' | tail -n 1"
 
 section "The host cannot take back a queue a guest holds"
 run_fails "Device or resource busy" "echo +5 > $AP/apmask"

@@ -298,11 +298,36 @@ static void expect_matrix(struct __test_metadata *_metadata,
 	EXPECT_STREQ(want, buf) TH_LOG("matrix of %s", uuid);
 }
 
+#define HOST_OWNED	"reserved for the host by the AP bus apmask and aqmask"
+#define OTHER_OWNED	"already assigned to mdev"
+
+/* Write @val to @attr of @uuid, collecting the kernel log into @log. */
+static int write_logged(struct __test_metadata *_metadata, const char *uuid,
+			const char *attr, const char *val, char *log,
+			size_t size)
+{
+	int fd = kmsg_open(), rc;
+
+	EXPECT_LE(0, fd);
+	rc = mdev_write(uuid, attr, val);
+	EXPECT_EQ(0, kmsg_collect(fd, log, size));
+	close(fd);
+	return rc;
+}
+
 TEST_F(owner, host_owned_adapter_eaddrnotavail)
 {
 	ASSERT_EQ(0, mdev_write(UUID_A, "assign_domain", "4"));
-	EXPECT_EQ(-EADDRNOTAVAIL, mdev_write(UUID_A, "assign_adapter", "7"));
-	expect_matrix(_metadata, UUID_A, ".0004\n");
+	ASSERT_EQ(0, mdev_write(UUID_A, "assign_domain", "0x47"));
+	EXPECT_EQ(-EADDRNOTAVAIL,
+		  write_logged(_metadata, UUID_A, "assign_adapter", "7",
+			       self->log, sizeof(self->log)));
+	expect_matrix(_metadata, UUID_A, ".0004\n.0047\n");
+	EXPECT_EQ(1, kmsg_count(self->log, 4, UUID_A,
+				"adapters 07 x domains 0004,0047", HOST_OWNED))
+		TH_LOG("log:\n%s", self->log);
+	EXPECT_EQ(1, kmsg_count(self->log, 7, HOST_OWNED, NULL, NULL))
+		TH_LOG("log:\n%s", self->log);
 }
 
 TEST_F(owner, host_owned_domain_eaddrnotavail)
@@ -364,16 +389,11 @@ TEST_F(owner, over_provisioning_allowed)
 	expect_matrix(_metadata, UUID_A, "08.0003\n");
 }
 
-/* B takes A's APQNs: EADDRINUSE, one warning per clashing APQN. */
+/* B takes A's APQNs: EADDRINUSE, one warning naming them all. */
 static void clash(struct __test_metadata *_metadata, const char *attr,
 		  const char *val, int err, char *log, size_t size)
 {
-	int fd = kmsg_open();
-
-	ASSERT_LE(0, fd);
-	EXPECT_EQ(err, mdev_write(UUID_B, attr, val));
-	EXPECT_EQ(0, kmsg_collect(fd, log, size));
-	close(fd);
+	EXPECT_EQ(err, write_logged(_metadata, UUID_B, attr, val, log, size));
 }
 
 TEST_F(owner, in_use_domain_eaddrinuse)
@@ -386,9 +406,11 @@ TEST_F(owner, in_use_domain_eaddrinuse)
 	clash(_metadata, "assign_domain", "4", -EADDRINUSE, self->log,
 	      sizeof(self->log));
 	expect_matrix(_metadata, UUID_B, "05.\n06.\n");
-	EXPECT_EQ(1, kmsg_count(self->log, 4, "05.0004", UUID_A, NULL))
+	EXPECT_EQ(1, kmsg_count(self->log, 4, UUID_B,
+				"adapters 05-06 x domains 0004",
+				OTHER_OWNED " " UUID_A))
 		TH_LOG("log:\n%s", self->log);
-	EXPECT_EQ(1, kmsg_count(self->log, 4, "06.0004", UUID_A, NULL))
+	EXPECT_EQ(1, kmsg_count(self->log, 7, OTHER_OWNED, NULL, NULL))
 		TH_LOG("log:\n%s", self->log);
 }
 
@@ -402,11 +424,71 @@ TEST_F(owner, in_use_adapter_eaddrinuse)
 	clash(_metadata, "assign_adapter", "5", -EADDRINUSE, self->log,
 	      sizeof(self->log));
 	expect_matrix(_metadata, UUID_B, ".00ab\n.00ff\n");
-	EXPECT_EQ(1, kmsg_count(self->log, 4, "05.00ab", UUID_A, NULL))
+	EXPECT_EQ(1, kmsg_count(self->log, 4, UUID_B,
+				"adapters 05 x domains 00ab",
+				OTHER_OWNED " " UUID_A))
 		TH_LOG("log:\n%s", self->log);
-	/* 05.00ff is free and 05.0004 is not in B's matrix: no warning */
-	EXPECT_EQ(0, kmsg_count(self->log, 7, "05.00ff", NULL, NULL));
-	EXPECT_EQ(0, kmsg_count(self->log, 7, "05.0004", NULL, NULL));
+	EXPECT_EQ(1, kmsg_count(self->log, 7, OTHER_OWNED, NULL, NULL))
+		TH_LOG("log:\n%s", self->log);
+	/* 05.00ff is free and 05.0004 is not in B's matrix: not named */
+	EXPECT_EQ(0, kmsg_count(self->log, 7, "00ff", NULL, NULL));
+	EXPECT_EQ(0, kmsg_count(self->log, 7, "0004", NULL, NULL));
+}
+
+static void config_write(struct __test_metadata *_metadata, const char *uuid,
+			 const struct ap_matrix *mx)
+{
+	char cfg[256];
+
+	matrix_fmt_config(mx, cfg);
+	ASSERT_EQ(0, mdev_write(uuid, "ap_config", cfg)) TH_LOG("%s", cfg);
+}
+
+/*
+ * The worst case of the old one-line-per-APQN logging: an all-ones
+ * ap_config write against large matrices of two other mdevs. Every APQN
+ * belongs to vfio_ap (empty apmask). A has every other adapter with
+ * domains 0-0x0f (2048 APQNs), C adapters 1 and 3 with every other
+ * domain from 0x40 (192 APQNs): alternating IDs are the longest range
+ * lists, too long for a line, so those lists become counts. Still one
+ * line per other mdev, naming it and the refused adapters and domains.
+ */
+TEST_F(owner, all_ones_clash_one_line_per_mdev)
+{
+	const char *all = MASK_ALL "," MASK_ALL "," MASK_ALL;
+	static char log[1 << 20];
+	struct ap_matrix a = {}, c = {};
+	unsigned int id;
+
+	ASSERT_EQ(0, world_reset(STD_CONFIG, MASK_NONE, MASK_ALL));
+	ASSERT_EQ(0, mdev_create(UUID_A));
+	ASSERT_EQ(0, mdev_create(UUID_B));
+	ASSERT_EQ(0, mdev_create(UUID_C));
+	for (id = 0; id < AP_IDS; id += 2)
+		mask_set(&a.apm, id);
+	for (id = 0; id < 0x10; id++)
+		mask_set(&a.aqm, id);
+	mask_set(&c.apm, 1);
+	mask_set(&c.apm, 3);
+	for (id = 0x40; id < AP_IDS; id += 2)
+		mask_set(&c.aqm, id);
+	config_write(_metadata, UUID_A, &a);
+	config_write(_metadata, UUID_C, &c);
+
+	log[0] = '\0';
+	EXPECT_EQ(-EADDRINUSE, write_logged(_metadata, UUID_B, "ap_config",
+					    all, log, sizeof(log)));
+	expect_matrix(_metadata, UUID_B, "");
+	EXPECT_EQ(2, kmsg_count(log, 7, OTHER_OWNED, NULL, NULL))
+		TH_LOG("%d lines", kmsg_count(log, 7, OTHER_OWNED, NULL, NULL));
+	EXPECT_EQ(1, kmsg_count(log, 4, UUID_B,
+				"adapters 128 IDs in 128 ranges from 00 to fe x domains 0000-000f",
+				OTHER_OWNED " " UUID_A))
+		TH_LOG("log:\n%.4096s", log);
+	EXPECT_EQ(1, kmsg_count(log, 4, UUID_B,
+				"adapters 01,03 x domains 96 IDs in 96 ranges from 0040 to 00fe",
+				OTHER_OWNED " " UUID_C))
+		TH_LOG("log:\n%.4096s", log);
 }
 
 TEST_F(owner, in_use_unchanged_for_owner)
