@@ -153,6 +153,7 @@ void vfio_ap_irq_release_all(struct vfio_ap_mdev *m, struct list_head *unpins)
 static void vfio_ap_irq_record(struct vfio_ap_queue *q, struct vfio_ap_mdev *m,
 			       dma_addr_t nib, u8 gisc)
 {
+	vfio_ap_assert_state_locked();
 	q->irq_mdev = m;
 	q->irq_kvm = m->kvm;
 	q->nib_iova = nib;
@@ -186,6 +187,7 @@ static struct ap_queue_status vfio_ap_irq_stale_check(struct vfio_ap_queue *q,
 {
 	struct ap_queue_status status = ap_tapq(q->qid, NULL);
 
+	vfio_ap_assert_state_locked();
 	if (status.response_code != AP_RESPONSE_NORMAL)
 		return status;
 	if (status.irq_enabled)
@@ -251,6 +253,7 @@ static struct vfio_ap_queue *vfio_ap_guest_queue(struct vfio_ap_mdev *m,
 {
 	unsigned long apid = AP_QID_CARD(apqn), apqi = AP_QID_QUEUE(apqn);
 
+	vfio_ap_assert_cfg_or_state_locked();
 	if (!test_bit_inv(apid, m->guest.apm) ||
 	    !test_bit_inv(apqi, m->guest.aqm))
 		return NULL;
@@ -311,6 +314,7 @@ static struct ap_queue_status vfio_ap_irq_enable(struct vfio_ap_queue *q,
 	struct page *page;
 	int ret;
 
+	vfio_ap_assert_state_locked();
 	if (q->irq_mdev) {
 		status = vfio_ap_irq_stale_check(q, &stale, &stale_iova);
 		if (status.response_code != AP_RESPONSE_NORMAL)
@@ -358,6 +362,7 @@ static bool vfio_ap_irq_wait_off(struct vfio_ap_queue *q)
 	struct ap_queue_status status;
 	int i;
 
+	vfio_ap_assert_state_locked();
 	for (i = 0; i < VFIO_AP_IRQ_OFF_POLLS; i++) {
 		status = ap_tapq(q->qid, NULL);
 		if (status.response_code != AP_RESPONSE_NORMAL &&
@@ -378,6 +383,7 @@ static struct ap_queue_status vfio_ap_irq_disable(struct vfio_ap_queue *q,
 	union ap_qirq_ctrl ctrl = {};
 	struct ap_queue_status status;
 
+	vfio_ap_assert_state_locked();
 	status = ap_aqic(q->qid, ctrl, 0);
 	switch (status.response_code) {
 	case AP_RESPONSE_NORMAL:
@@ -506,6 +512,7 @@ int vfio_ap_pqap_hook(struct kvm_vcpu *vcpu)
 	struct ap_queue_status status;
 	LIST_HEAD(unpins);
 
+	lockdep_assert_held_read(&vcpu->kvm->arch.crypto.pqap_hook_rwsem);
 	mutex_lock(&vfio_ap_drv.state_lock);
 	status = vfio_ap_pqap_aqic(m, vcpu, apqn, ctrl, nib, &unpins);
 	mutex_unlock(&vfio_ap_drv.state_lock);

@@ -74,6 +74,7 @@ static void vfio_ap_reset_finish(struct vfio_ap_queue *q,
 				 enum vfio_ap_reset_outcome outcome,
 				 unsigned int *unusable)
 {
+	vfio_ap_assert_cfg_locked();
 	q->reset_step = VFIO_AP_RESET_DONE;
 	q->reset_outcome = outcome;
 	trace_vfio_ap_reset_done(q->qid, q->reset_rc, outcome);
@@ -105,6 +106,7 @@ static void vfio_ap_reset_issue(struct vfio_ap_queue *q, unsigned int *unusable)
 {
 	struct ap_queue_status status = ap_zapq(q->qid, 0);
 
+	vfio_ap_assert_cfg_locked();
 	q->reset_rc = status.response_code;
 	switch (status.response_code) {
 	case AP_RESPONSE_NORMAL:
@@ -132,6 +134,7 @@ static void vfio_ap_reset_verify(struct vfio_ap_queue *q,
 {
 	struct ap_queue_status status = ap_tapq(q->qid, NULL);
 
+	vfio_ap_assert_cfg_locked();
 	q->reset_rc = status.response_code;
 	switch (status.response_code) {
 	case AP_RESPONSE_NORMAL:
@@ -187,6 +190,7 @@ static unsigned int vfio_ap_reset_round(struct list_head *batch,
 static void vfio_ap_reset_start(struct vfio_ap_queue *q,
 				unsigned int *unusable)
 {
+	vfio_ap_assert_cfg_locked();
 	trace_vfio_ap_reset_start(q->qid);
 	if (!vfio_ap_host_has_queue(q->qid)) {
 		q->reset_rc = AP_RESPONSE_Q_NOT_AVAIL;
