@@ -368,17 +368,14 @@ static ssize_t ap_config_store(struct device *dev,
 }
 static DEVICE_ATTR_RW(ap_config);
 
+/* What the mdev shows, then the writes that change it. */
 static struct attribute *vfio_ap_mdev_attrs[] = {
-	&dev_attr_assign_adapter.attr,
-	&dev_attr_unassign_adapter.attr,
-	&dev_attr_assign_domain.attr,
-	&dev_attr_unassign_domain.attr,
+	&dev_attr_matrix.attr, &dev_attr_guest_matrix.attr,
+	&dev_attr_control_domains.attr, &dev_attr_ap_config.attr,
+	&dev_attr_assign_adapter.attr, &dev_attr_unassign_adapter.attr,
+	&dev_attr_assign_domain.attr, &dev_attr_unassign_domain.attr,
 	&dev_attr_assign_control_domain.attr,
 	&dev_attr_unassign_control_domain.attr,
-	&dev_attr_matrix.attr,
-	&dev_attr_guest_matrix.attr,
-	&dev_attr_control_domains.attr,
-	&dev_attr_ap_config.attr,
 	NULL,
 };
 
