@@ -408,31 +408,6 @@ static void expect_cfg_chg(struct __test_metadata *_metadata,
 
 #define EXPECT_CFG_CHG(d, n)	expect_cfg_chg(_metadata, d, n, __LINE__)
 
-/*
- * A queue reset that times out leaves the queue withheld from guests until
- * it is bound again, which world_std() does not do: rebind such queues so
- * that one failure does not spill into the next test.
- */
-static void heal_withheld(int kmsg)
-{
-	static char log[65536];
-	unsigned int apid, apqi;
-	const char *p;
-
-	if (kmsg < 0)
-		return;
-	log[0] = '\0';
-	kmsg_collect(kmsg, log, sizeof(log));
-	for (p = strstr(log, "reset of queue "); p;
-	     p = strstr(p + 1, "reset of queue ")) {
-		if (sscanf(p, "reset of queue %x.%x", &apid, &apqi) != 2 ||
-		    !queue_bound_vfio(apid, apqi))
-			continue;
-		queue_unbind_vfio(apid, apqi);
-		queue_bind_vfio(apid, apqi);
-	}
-}
-
 FIXTURE(kvm) {
 	struct vm vm;
 	struct vdev a;
@@ -468,7 +443,7 @@ FIXTURE_TEARDOWN(kvm)
 	vdev_close(&self->a);
 	vm_destroy(&self->vm);
 	world_std();
-	heal_withheld(self->kmsg);
+	queues_rebind_withheld(self->kmsg);
 	if (self->kmsg >= 0)
 		close(self->kmsg);
 }
