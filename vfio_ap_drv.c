@@ -12,6 +12,7 @@
 #include <linux/slab.h>
 #include <asm/ap.h>
 
+#include "vfio_ap_format.h"
 #include "vfio_ap_private.h"
 #include "vfio_ap_trace.h"
 
@@ -209,22 +210,6 @@ static void vfio_ap_queue_remove(struct ap_device *apdev)
 
 	dev_set_drvdata(&apdev->device, NULL);
 	kfree(q);
-}
-
-/**
- * vfio_ap_apqns_text() - name a set of APQNs in bounded space
- * @text: where the two range lists go
- * @apm: the adapters
- * @aqm: the domains
- *
- * A refusal concerns @apm x @aqm, which two range lists name exactly
- * where one line per APQN could take 65536 lines.
- */
-void vfio_ap_apqns_text(struct vfio_ap_apqns_text *text,
-			const unsigned long *apm, const unsigned long *aqm)
-{
-	vfio_ap_format_id_ranges(text->apids, sizeof(text->apids), apm, 2);
-	vfio_ap_format_id_ranges(text->apqis, sizeof(text->apqis), aqm, 4);
 }
 
 /* One line per mdev, however many of its APQNs the AP bus asked for. */

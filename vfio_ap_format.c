@@ -14,7 +14,7 @@
 #include <linux/sprintf.h>
 #include <linux/stdarg.h>
 
-#include "vfio_ap_hotplug.h"
+#include "vfio_ap_format.h"
 
 #define VFIO_AP_MASK_BITS		256
 #define VFIO_AP_MASK_HEX_DIGITS		(VFIO_AP_MASK_BITS / 4)
@@ -401,4 +401,20 @@ int vfio_ap_format_id_ranges(char *buf, size_t size, const unsigned long *mask,
 			      ids, ranges, digits, lowest, digits, last))
 		return -ENOSPC;
 	return out.len;
+}
+
+/**
+ * vfio_ap_apqns_text() - name a set of APQNs in bounded space
+ * @text: where the two range lists go
+ * @apm: the adapters
+ * @aqm: the domains
+ *
+ * A refusal concerns @apm x @aqm, which two range lists name exactly
+ * where one line per APQN could take 65536 lines.
+ */
+void vfio_ap_apqns_text(struct vfio_ap_apqns_text *text,
+			const unsigned long *apm, const unsigned long *aqm)
+{
+	vfio_ap_format_id_ranges(text->apids, sizeof(text->apids), apm, 2);
+	vfio_ap_format_id_ranges(text->apqis, sizeof(text->apqis), aqm, 4);
 }

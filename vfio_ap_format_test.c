@@ -14,7 +14,7 @@
 #include <linux/sprintf.h>
 #include <linux/string.h>
 
-#include "vfio_ap_hotplug.h"
+#include "vfio_ap_format.h"
 
 #define NBITS		256
 #define CANARY		0x5a

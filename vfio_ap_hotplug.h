@@ -16,9 +16,6 @@
 #define VFIO_AP_MAX_ADAPTERS	256
 #define VFIO_AP_MAX_DOMAINS	256
 
-/* Length of one line of matrix output: "aa.dddd\n". */
-#define VFIO_AP_APQN_LINE_LEN	8
-
 /**
  * struct vfio_ap_apcb - the three masks of an AP control block
  * @apm: adapters, bit n = APID n
@@ -95,30 +92,5 @@ void vfio_ap_compute_guest(const struct vfio_ap_apcb *assigned,
 bool vfio_ap_apqn_unplugged(const struct vfio_ap_apcb *old_guest,
 			    const struct vfio_ap_plug_result *res,
 			    unsigned int apid, unsigned int apqi);
-
-/* --- sysfs input and output, log lists (vfio_ap_format.c) --- */
-
-int vfio_ap_parse_id(const char *buf, unsigned int max_id,
-		     unsigned long *id);
-int vfio_ap_parse_ap_config(const char *buf, struct vfio_ap_apcb *apcb);
-int vfio_ap_check_apcb_limits(const struct vfio_ap_apcb *apcb,
-			      unsigned int max_apid, unsigned int max_apqi);
-
-ssize_t vfio_ap_format_matrix(char *buf, size_t size,
-			      const unsigned long *apm,
-			      const unsigned long *aqm);
-ssize_t vfio_ap_format_domains(char *buf, size_t size,
-			       const unsigned long *adm);
-ssize_t vfio_ap_format_ap_config(char *buf, size_t size,
-				 const struct vfio_ap_apcb *apcb);
-
-/*
- * Room for one list of vfio_ap_format_id_ranges() in a log line: two of
- * them, a UUID and the message stay far below printk's 1024-byte record.
- */
-#define VFIO_AP_ID_RANGES_LEN	256
-
-int vfio_ap_format_id_ranges(char *buf, size_t size, const unsigned long *mask,
-			     int digits);
 
 #endif /* _VFIO_AP_HOTPLUG_H_ */

@@ -222,19 +222,7 @@ static inline unsigned int vfio_ap_qid_apqi(ap_qid_t qid)
 	return AP_QID_QUEUE(qid);
 }
 
-/**
- * struct vfio_ap_apqns_text - a set of APQNs, adapters x domains, for a log line
- * @apids: the adapters as a range list, e.g. "05-06,0a"
- * @apqis: the domains as a range list, e.g. "0004,0047-0049"
- */
-struct vfio_ap_apqns_text {
-	char apids[VFIO_AP_ID_RANGES_LEN];
-	char apqis[VFIO_AP_ID_RANGES_LEN];
-};
-
 /* vfio_ap_drv.c */
-void vfio_ap_apqns_text(struct vfio_ap_apqns_text *text,
-			const unsigned long *apm, const unsigned long *aqm);
 struct vfio_ap_queue *vfio_ap_queue_lookup(unsigned long apid,
 					   unsigned long apqi);
 bool vfio_ap_host_has_queue(ap_qid_t qid);

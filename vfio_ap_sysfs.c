@@ -10,6 +10,7 @@
 #include <linux/mutex.h>
 #include <linux/sysfs.h>
 
+#include "vfio_ap_format.h"
 #include "vfio_ap_private.h"
 #include "vfio_ap_trace.h"
 
