@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * AP queue interrupts of a guest: the PQAP(AQIC) hook KVM calls from a
- * vCPU, and the NIB page pin and guest ISC registration that back an
- * enabled queue until it is disabled, reset, unmapped or removed.
+ * AP queue interrupts of a guest: what a PQAP(AQIC) asks of a queue (the
+ * hook that decodes the instruction is in vfio_ap_pqap.c), and the NIB page
+ * pin and guest ISC registration that back an enabled queue until it is
+ * disabled, reset, unmapped or removed.
  *
  * VFIO calls the dma_unmap callback with its own locks held, and those
  * locks nest the other way round inside vfio_pin_pages() and
@@ -30,9 +31,6 @@
 
 #include "vfio_ap_private.h"
 #include "vfio_ap_trace.h"
-
-/* GR0 of PQAP: function code in bits 32-39, APQN in bits 48-63. */
-#define VFIO_AP_PQAP_APQN_MASK	0xffffUL
 
 static struct ap_queue_status vfio_ap_status_rc(u8 response_code)
 {
@@ -455,23 +453,12 @@ void vfio_ap_irq_dma_unmap(struct vfio_ap_mdev *m, u64 iova, u64 length)
 	vfio_ap_irq_unpin(&unpins);
 }
 
-static void vfio_ap_set_gr1_status(struct kvm_vcpu *vcpu,
-				   struct ap_queue_status status)
-{
-	union ap_queue_status_reg reg;
-
-	/* The status word is the low half of GR1; the high half is kept. */
-	reg.value = vcpu->run->s.regs.gprs[1];
-	reg.status = status;
-	vcpu->run->s.regs.gprs[1] = reg.value;
-}
-
-static struct ap_queue_status vfio_ap_pqap_aqic(struct vfio_ap_mdev *m,
-						struct kvm_vcpu *vcpu,
-						unsigned long apqn,
-						union ap_qirq_ctrl ctrl,
-						dma_addr_t nib,
-						struct list_head *unpins)
+static struct ap_queue_status vfio_ap_irq_aqic_locked(struct vfio_ap_mdev *m,
+						      struct kvm_vcpu *vcpu,
+						      unsigned long apqn,
+						      union ap_qirq_ctrl ctrl,
+						      dma_addr_t nib,
+						      struct list_head *unpins)
 {
 	struct vfio_ap_queue *q;
 
@@ -491,35 +478,31 @@ static struct ap_queue_status vfio_ap_pqap_aqic(struct vfio_ap_mdev *m,
 }
 
 /**
- * vfio_ap_pqap_hook() - handle a guest's PQAP(AQIC)
- * @vcpu: the vCPU that issued it
+ * vfio_ap_irq_aqic() - carry out a guest's PQAP(AQIC) on one of its queues
+ * @m: the mdev whose hook the vCPU called
+ * @vcpu: the vCPU that issued the instruction
+ * @apqn: the queue the guest named
+ * @ctrl: the interruption controls the guest passed
+ * @nib: guest address of the notification indicator byte
  *
- * KVM calls this with pqap_hook_rwsem read-held, after checking the
- * instruction's specification.  GR0 names the queue, GR1 holds the
- * interruption controls, GR2 the guest address of the NIB.  The status goes
- * back in GR1, from which KVM sets the condition code.
+ * Enables or disables the queue's interrupts for the guest, provided the
+ * queue is in the guest's configuration and the guest is still @m's.
  *
- * Context: vCPU thread, kvm->srcu read-held; takes state_lock.
- * Return: 0, the instruction is always handled here.
+ * Context: vCPU thread; takes state_lock, and drops it around NIB pins.
+ * Return: the status the guest gets back.
  */
-int vfio_ap_pqap_hook(struct kvm_vcpu *vcpu)
+struct ap_queue_status vfio_ap_irq_aqic(struct vfio_ap_mdev *m,
+					struct kvm_vcpu *vcpu,
+					unsigned long apqn,
+					union ap_qirq_ctrl ctrl, dma_addr_t nib)
 {
-	struct vfio_ap_mdev *m = container_of(vcpu->kvm->arch.crypto.pqap_hook,
-					      struct vfio_ap_mdev, pqap_hook);
-	unsigned long apqn = vcpu->run->s.regs.gprs[0] & VFIO_AP_PQAP_APQN_MASK;
-	union ap_qirq_ctrl ctrl = { .value = vcpu->run->s.regs.gprs[1] };
-	dma_addr_t nib = vcpu->run->s.regs.gprs[2];
 	struct ap_queue_status status;
 	LIST_HEAD(unpins);
 
-	lockdep_assert_held_read(&vcpu->kvm->arch.crypto.pqap_hook_rwsem);
 	mutex_lock(&vfio_ap_drv.state_lock);
-	status = vfio_ap_pqap_aqic(m, vcpu, apqn, ctrl, nib, &unpins);
+	status = vfio_ap_irq_aqic_locked(m, vcpu, apqn, ctrl, nib, &unpins);
 	mutex_unlock(&vfio_ap_drv.state_lock);
 	vfio_ap_irq_unpin(&unpins);
 
-	trace_vfio_ap_irq(apqn, ctrl.ir, status.response_code);
-	vfio_ap_set_gr1_status(vcpu, status);
-
-	return 0;
+	return status;
 }

@@ -253,6 +253,12 @@ void vfio_ap_irq_release_all(struct vfio_ap_mdev *m, struct list_head *unpins);
 void vfio_ap_irq_unpin(struct list_head *unpins);
 void vfio_ap_irq_wait_idle(void);
 void vfio_ap_irq_dma_unmap(struct vfio_ap_mdev *m, u64 iova, u64 length);
+struct ap_queue_status vfio_ap_irq_aqic(struct vfio_ap_mdev *m,
+					struct kvm_vcpu *vcpu,
+					unsigned long apqn,
+					union ap_qirq_ctrl ctrl, dma_addr_t nib);
+
+/* vfio_ap_pqap.c */
 int vfio_ap_pqap_hook(struct kvm_vcpu *vcpu);
 
 /* vfio_ap_ops.c */
