@@ -1,16 +1,84 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Guest side of vfio_ap: applies the hot-plug engine's decisions to the
- * guest's CRYCB, attaches and detaches guests, and hands the queues a guest
- * loses to the reset engine.
+ * guest's CRYCB, tells the VMM through its eventfds, attaches and detaches
+ * guests, and hands the queues a guest loses to the reset engine.
  */
 
+#include <linux/eventfd.h>
 #include <linux/kvm_host.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 
 #include "vfio_ap_private.h"
 #include "vfio_ap_trace.h"
+
+/* --- the VMM's eventfds --- */
+
+static struct eventfd_ctx **vfio_ap_trigger(struct vfio_ap_mdev *m,
+					    unsigned int index)
+{
+	return index == VFIO_AP_REQ_IRQ_INDEX ? &m->req_trigger :
+						&m->cfg_chg_trigger;
+}
+
+/**
+ * vfio_ap_trigger_replace() - set or clear one of an mdev's eventfds
+ * @m: the mdev
+ * @index: VFIO_AP_REQ_IRQ_INDEX or VFIO_AP_CFG_CHG_IRQ_INDEX
+ * @ctx: the new eventfd context, or NULL; @m owns its reference from now on
+ *
+ * The old context, if any, is released.
+ */
+void vfio_ap_trigger_replace(struct vfio_ap_mdev *m, unsigned int index,
+			     struct eventfd_ctx *ctx)
+{
+	struct eventfd_ctx *old;
+
+	spin_lock(&m->trigger_lock);
+	old = *vfio_ap_trigger(m, index);
+	*vfio_ap_trigger(m, index) = ctx;
+	spin_unlock(&m->trigger_lock);
+
+	if (old)
+		eventfd_ctx_put(old);
+}
+
+/**
+ * vfio_ap_trigger_signal() - signal one of an mdev's eventfds
+ * @m: the mdev
+ * @index: VFIO_AP_REQ_IRQ_INDEX or VFIO_AP_CFG_CHG_IRQ_INDEX
+ *
+ * Return: true if userspace had set that eventfd.
+ */
+bool vfio_ap_trigger_signal(struct vfio_ap_mdev *m, unsigned int index)
+{
+	struct eventfd_ctx *ctx;
+
+	spin_lock(&m->trigger_lock);
+	ctx = *vfio_ap_trigger(m, index);
+	if (ctx)
+		eventfd_signal(ctx);
+	spin_unlock(&m->trigger_lock);
+
+	return !!ctx;
+}
+
+/**
+ * vfio_ap_triggers_release() - drop both of an mdev's eventfds
+ * @m: the mdev, being closed or released
+ */
+void vfio_ap_triggers_release(struct vfio_ap_mdev *m)
+{
+	vfio_ap_trigger_replace(m, VFIO_AP_REQ_IRQ_INDEX, NULL);
+	vfio_ap_trigger_replace(m, VFIO_AP_CFG_CHG_IRQ_INDEX, NULL);
+}
+
+/* Tell userspace the guest's AP configuration changed. */
+static void vfio_ap_signal_cfg_chg(struct vfio_ap_mdev *m)
+{
+	vfio_ap_trigger_signal(m, VFIO_AP_CFG_CHG_IRQ_INDEX);
+}
 
 /**
  * vfio_ap_mdev_owning() - find the mdev an APQN is assigned to

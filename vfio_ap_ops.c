@@ -13,57 +13,6 @@
 
 #include "vfio_ap_private.h"
 
-/* --- eventfds --- */
-
-static struct eventfd_ctx **vfio_ap_trigger(struct vfio_ap_mdev *m,
-					    unsigned int index)
-{
-	return index == VFIO_AP_REQ_IRQ_INDEX ? &m->req_trigger :
-						&m->cfg_chg_trigger;
-}
-
-static void vfio_ap_trigger_replace(struct vfio_ap_mdev *m, unsigned int index,
-				    struct eventfd_ctx *ctx)
-{
-	struct eventfd_ctx *old;
-
-	spin_lock(&m->trigger_lock);
-	old = *vfio_ap_trigger(m, index);
-	*vfio_ap_trigger(m, index) = ctx;
-	spin_unlock(&m->trigger_lock);
-
-	if (old)
-		eventfd_ctx_put(old);
-}
-
-static bool vfio_ap_trigger_signal(struct vfio_ap_mdev *m, unsigned int index)
-{
-	struct eventfd_ctx *ctx;
-
-	spin_lock(&m->trigger_lock);
-	ctx = *vfio_ap_trigger(m, index);
-	if (ctx)
-		eventfd_signal(ctx);
-	spin_unlock(&m->trigger_lock);
-
-	return !!ctx;
-}
-
-static void vfio_ap_triggers_release(struct vfio_ap_mdev *m)
-{
-	vfio_ap_trigger_replace(m, VFIO_AP_REQ_IRQ_INDEX, NULL);
-	vfio_ap_trigger_replace(m, VFIO_AP_CFG_CHG_IRQ_INDEX, NULL);
-}
-
-/**
- * vfio_ap_signal_cfg_chg() - tell userspace the guest's AP configuration changed
- * @m: the mdev
- */
-void vfio_ap_signal_cfg_chg(struct vfio_ap_mdev *m)
-{
-	vfio_ap_trigger_signal(m, VFIO_AP_CFG_CHG_IRQ_INDEX);
-}
-
 /* --- ioctls --- */
 
 /*

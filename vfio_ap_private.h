@@ -240,6 +240,10 @@ int vfio_ap_guest_attach(struct vfio_ap_mdev *m, struct kvm *kvm);
 void vfio_ap_guest_detach(struct vfio_ap_mdev *m);
 void vfio_ap_guest_reset(struct vfio_ap_mdev *m);
 void vfio_ap_guest_withdraw(struct vfio_ap_mdev *m);
+void vfio_ap_trigger_replace(struct vfio_ap_mdev *m, unsigned int index,
+			     struct eventfd_ctx *ctx);
+bool vfio_ap_trigger_signal(struct vfio_ap_mdev *m, unsigned int index);
+void vfio_ap_triggers_release(struct vfio_ap_mdev *m);
 
 /* vfio_ap_reset.c */
 void vfio_ap_reset_batch_add(struct list_head *batch, struct vfio_ap_queue *q);
@@ -263,7 +267,6 @@ int vfio_ap_pqap_hook(struct kvm_vcpu *vcpu);
 
 /* vfio_ap_ops.c */
 extern struct mdev_driver vfio_ap_mdev_driver;
-void vfio_ap_signal_cfg_chg(struct vfio_ap_mdev *m);
 
 /* vfio_ap_sysfs.c */
 extern const struct attribute_group *vfio_ap_matrix_groups[];
