@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vfio_ap driver core: module setup, the matrix parent device and the AP bus
- * queue driver that tracks the host's AP configuration.
+ * queue driver, which tells the model what the AP bus binds, unbinds and
+ * reconfigures and has the guest side apply it.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -16,122 +17,30 @@
 #include "vfio_ap_private.h"
 #include "vfio_ap_trace.h"
 
-/* Without the APXA facility APIDs are 6 bits and APQIs 4 bits wide. */
-#define VFIO_AP_NO_APXA_MAX_APID	63
-#define VFIO_AP_NO_APXA_MAX_APQI	15
-
-struct vfio_ap_drv vfio_ap_drv = {
-	.cfg_lock = __MUTEX_INITIALIZER(vfio_ap_drv.cfg_lock),
-	.state_lock = __MUTEX_INITIALIZER(vfio_ap_drv.state_lock),
-	.mdevs = LIST_HEAD_INIT(vfio_ap_drv.mdevs),
-	.queues = XARRAY_INIT(vfio_ap_drv.queues, 0),
-	.nib_busy = ATOMIC_INIT(0),
-	.nib_wait = __WAIT_QUEUE_HEAD_INITIALIZER(vfio_ap_drv.nib_wait),
+/**
+ * struct vfio_ap_matrix - the parent device of all vfio_ap mdevs
+ * @dev: /sys/devices/vfio_ap/matrix
+ * @parent: mdev parent registration
+ * @type: the single mdev type, vfio_ap-passthrough
+ * @types: the type list handed to the mdev core
+ */
+struct vfio_ap_matrix {
+	struct device dev;
+	struct mdev_parent parent;
+	struct mdev_type type;
+	struct mdev_type *types[VFIO_AP_MDEV_TYPES];
 };
 
 static struct device *vfio_ap_root;
+static struct vfio_ap_matrix *vfio_ap_matrix_dev;
 
-/* --- host configuration --- */
-
-static void vfio_ap_apcb_from_qci(struct vfio_ap_apcb *apcb,
-				  const struct ap_config_info *qci)
-{
-	/* QCI and our bitmaps share the MSB-0 layout: a copy converts. */
-	memcpy(apcb->apm, qci->apm, sizeof(qci->apm));
-	memcpy(apcb->aqm, qci->aqm, sizeof(qci->aqm));
-	memcpy(apcb->adm, qci->adm, sizeof(qci->adm));
-}
-
-/* Sysfs writes read the limits without a lock: see vfio_ap_max_id(). */
-static void vfio_ap_set_max_ids(const struct ap_config_info *qci)
-{
-	vfio_ap_assert_cfg_locked();
-	WRITE_ONCE(vfio_ap_drv.max_apid, qci->apxa && qci->na ? qci->na :
-		   VFIO_AP_NO_APXA_MAX_APID);
-	WRITE_ONCE(vfio_ap_drv.max_apqi, qci->apxa && qci->nd ? qci->nd :
-		   VFIO_AP_NO_APXA_MAX_APQI);
-}
-
-static void vfio_ap_host_set(const struct vfio_ap_apcb *host)
-{
-	vfio_ap_assert_cfg_locked();
-	trace_vfio_ap_host_config(&vfio_ap_drv.host, host);
-	vfio_ap_drv.host = *host;
-}
-
-static void vfio_ap_host_config_set(const struct ap_config_info *qci)
-{
-	struct vfio_ap_apcb host;
-
-	vfio_ap_assert_cfg_locked();
-	vfio_ap_apcb_from_qci(&host, qci);
-	vfio_ap_host_set(&host);
-	vfio_ap_set_max_ids(qci);
-}
-
-/* Of the new configuration, only what the host already had. */
-static void vfio_ap_host_config_shrink(const struct ap_config_info *qci)
-{
-	const struct vfio_ap_apcb *cur = &vfio_ap_drv.host;
-	struct vfio_ap_apcb host;
-
-	vfio_ap_assert_cfg_locked();
-	vfio_ap_apcb_from_qci(&host, qci);
-	bitmap_and(host.apm, host.apm, cur->apm, VFIO_AP_MAX_ADAPTERS);
-	bitmap_and(host.aqm, host.aqm, cur->aqm, VFIO_AP_MAX_DOMAINS);
-	bitmap_and(host.adm, host.adm, cur->adm, VFIO_AP_MAX_DOMAINS);
-	vfio_ap_host_set(&host);
-}
-
-/**
- * vfio_ap_host_has_queue() - tell whether the host configuration has a queue
- * @qid: the APQN
- *
- * Context: cfg_lock held.
- * Return: true if both the adapter and the usage domain are configured.
+/*
+ * The AP bus is between on_config_changed and on_scan_complete: queue
+ * probes then leave plugging to on_scan_complete (cfg_lock).
  */
-bool vfio_ap_host_has_queue(ap_qid_t qid)
-{
-	vfio_ap_assert_cfg_locked();
-	return test_bit_inv(vfio_ap_qid_apid(qid), vfio_ap_drv.host.apm) &&
-	       test_bit_inv(vfio_ap_qid_apqi(qid), vfio_ap_drv.host.aqm);
-}
+static bool vfio_ap_scanning;
 
-/* --- the queue table --- */
-
-/**
- * vfio_ap_queue_lookup() - find a queue bound to vfio_ap
- * @apid: adapter number
- * @apqi: domain number
- *
- * Context: cfg_lock or state_lock held.
- * Return: the queue, or NULL if APQN (@apid, @apqi) is not bound to us.
- */
-struct vfio_ap_queue *vfio_ap_queue_lookup(unsigned long apid,
-					   unsigned long apqi)
-{
-	vfio_ap_assert_cfg_or_state_locked();
-	return xa_load(&vfio_ap_drv.queues, AP_MKQID(apid, apqi));
-}
-
-static void vfio_ap_queue_map_update(struct vfio_ap_queue *q, bool usable)
-{
-	vfio_ap_assert_cfg_locked();
-	vfio_ap_queue_map_set(&vfio_ap_drv.queue_map, vfio_ap_qid_apid(q->qid),
-			      vfio_ap_qid_apqi(q->qid), usable);
-}
-
-/**
- * vfio_ap_queue_mark_unusable() - keep a queue out of every guest
- * @q: the queue, which a reset could not bring to a clean state
- *
- * Context: cfg_lock held.  Takes effect at the next guest refresh.
- */
-void vfio_ap_queue_mark_unusable(struct vfio_ap_queue *q)
-{
-	vfio_ap_assert_cfg_locked();
-	vfio_ap_queue_map_update(q, false);
-}
+/* --- the AP queue driver --- */
 
 /* Plug what the new queue completes, unless a scan will do it at its end. */
 static void vfio_ap_queue_arrived(struct vfio_ap_queue *q)
@@ -143,8 +52,8 @@ static void vfio_ap_queue_arrived(struct vfio_ap_queue *q)
 	 * Binding alone decides: a deconfigured or checkstopped queue answers
 	 * the guest itself, and the AP bus tracks its state.
 	 */
-	vfio_ap_queue_map_update(q, true);
-	if (vfio_ap_drv.scanning)
+	vfio_ap_queue_set_usable(q, true);
+	if (vfio_ap_scanning)
 		return;
 	m = vfio_ap_mdev_owning(vfio_ap_qid_apid(q->qid),
 				vfio_ap_qid_apqi(q->qid));
@@ -168,9 +77,7 @@ static int vfio_ap_queue_probe(struct ap_device *apdev)
 	INIT_LIST_HEAD(&q->unpin_node);
 
 	mutex_lock(&vfio_ap_drv.cfg_lock);
-	mutex_lock(&vfio_ap_drv.state_lock);
-	ret = xa_insert(&vfio_ap_drv.queues, q->qid, q, GFP_KERNEL);
-	mutex_unlock(&vfio_ap_drv.state_lock);
+	ret = vfio_ap_queue_add(q);
 	if (ret) {
 		mutex_unlock(&vfio_ap_drv.cfg_lock);
 		kfree(q);
@@ -191,7 +98,7 @@ static void vfio_ap_queue_remove(struct ap_device *apdev)
 	LIST_HEAD(unpins);
 
 	mutex_lock(&vfio_ap_drv.cfg_lock);
-	vfio_ap_queue_map_update(q, false);
+	vfio_ap_queue_set_usable(q, false);
 	m = vfio_ap_mdev_owning(vfio_ap_qid_apid(q->qid),
 				vfio_ap_qid_apqi(q->qid));
 	/* Unplugs the adapter and resets the queues the guest loses. */
@@ -200,7 +107,7 @@ static void vfio_ap_queue_remove(struct ap_device *apdev)
 
 	mutex_lock(&vfio_ap_drv.state_lock);
 	vfio_ap_irq_release(q, &unpins);
-	xa_erase(&vfio_ap_drv.queues, q->qid);
+	vfio_ap_queue_del(q);
 	mutex_unlock(&vfio_ap_drv.state_lock);
 	vfio_ap_irq_unpin(&unpins);
 	/* A PQAP hook may still be pinning for this queue. */
@@ -240,7 +147,7 @@ static int vfio_ap_queue_in_use(unsigned long *apm, unsigned long *aqm)
 
 	lockdep_assert_held(&ap_perms_mutex);
 	mutex_lock(&vfio_ap_drv.state_lock);
-	list_for_each_entry(m, &vfio_ap_drv.mdevs, node) {
+	for (m = vfio_ap_mdev_first(); m; m = vfio_ap_mdev_next(m)) {
 		if (!vfio_ap_matrices_intersect(apm, aqm, m->assigned.apm,
 						m->assigned.aqm))
 			continue;
@@ -263,7 +170,7 @@ static void vfio_ap_on_config_changed(struct ap_config_info *new_info,
 				      struct ap_config_info *old_info)
 {
 	mutex_lock(&vfio_ap_drv.cfg_lock);
-	vfio_ap_drv.scanning = true;
+	vfio_ap_scanning = true;
 	vfio_ap_host_config_shrink(new_info);
 	vfio_ap_guest_apply_all();
 	mutex_unlock(&vfio_ap_drv.cfg_lock);
@@ -273,7 +180,7 @@ static void vfio_ap_on_scan_complete(struct ap_config_info *new_info,
 				     struct ap_config_info *old_info)
 {
 	mutex_lock(&vfio_ap_drv.cfg_lock);
-	vfio_ap_drv.scanning = false;
+	vfio_ap_scanning = false;
 	vfio_ap_host_config_set(new_info);
 	vfio_ap_guest_apply_all();
 	mutex_unlock(&vfio_ap_drv.cfg_lock);
@@ -343,15 +250,15 @@ static int vfio_ap_matrix_create(void)
 	matrix->type.sysfs_name = "passthrough";
 	matrix->type.pretty_name = "VFIO AP Passthrough Device";
 	matrix->types[0] = &matrix->type;
-	vfio_ap_drv.matrix = matrix;
+	vfio_ap_matrix_dev = matrix;
 
 	return 0;
 }
 
 static void vfio_ap_matrix_destroy(void)
 {
-	device_unregister(&vfio_ap_drv.matrix->dev);
-	vfio_ap_drv.matrix = NULL;
+	device_unregister(&vfio_ap_matrix_dev->dev);
+	vfio_ap_matrix_dev = NULL;
 }
 
 /* --- module --- */
@@ -386,7 +293,7 @@ static int vfio_ap_read_host_config(void)
 
 static int vfio_ap_register_parent(void)
 {
-	struct vfio_ap_matrix *matrix = vfio_ap_drv.matrix;
+	struct vfio_ap_matrix *matrix = vfio_ap_matrix_dev;
 
 	return mdev_register_parent(&matrix->parent, &matrix->dev,
 				    &vfio_ap_mdev_driver, matrix->types,
@@ -448,14 +355,14 @@ err_root:
  */
 static void __exit vfio_ap_exit(void)
 {
-	mdev_unregister_parent(&vfio_ap_drv.matrix->parent);
+	mdev_unregister_parent(&vfio_ap_matrix_dev->parent);
 	mdev_unregister_driver(&vfio_ap_mdev_driver);
 	ap_driver_unregister(&vfio_ap_queue_driver);
 	vfio_ap_matrix_destroy();
 	driver_unregister(&vfio_ap_matrix_driver);
 	bus_unregister(&vfio_ap_matrix_bus);
 	root_device_unregister(vfio_ap_root);
-	xa_destroy(&vfio_ap_drv.queues);
+	vfio_ap_model_exit();
 }
 
 module_init(vfio_ap_init);

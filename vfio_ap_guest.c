@@ -80,30 +80,6 @@ static void vfio_ap_signal_cfg_chg(struct vfio_ap_mdev *m)
 	vfio_ap_trigger_signal(m, VFIO_AP_CFG_CHG_IRQ_INDEX);
 }
 
-/**
- * vfio_ap_mdev_owning() - find the mdev an APQN is assigned to
- * @apid: adapter number
- * @apqi: domain number
- *
- * Assignments never overlap, so there is at most one.
- *
- * Context: cfg_lock or state_lock held.
- * Return: the mdev, or NULL if no mdev has APQN (@apid, @apqi).
- */
-struct vfio_ap_mdev *vfio_ap_mdev_owning(unsigned long apid,
-					 unsigned long apqi)
-{
-	struct vfio_ap_mdev *m;
-
-	vfio_ap_assert_cfg_or_state_locked();
-	list_for_each_entry(m, &vfio_ap_drv.mdevs, node)
-		if (test_bit_inv(apid, m->assigned.apm) &&
-		    test_bit_inv(apqi, m->assigned.aqm))
-			return m;
-
-	return NULL;
-}
-
 /* What an mdev that is being removed grants its guest. */
 static const struct vfio_ap_apcb vfio_ap_apcb_none;
 
@@ -165,8 +141,7 @@ bool vfio_ap_guest_refresh(struct vfio_ap_mdev *m, struct list_head *resets)
 	vfio_ap_assert_cfg_locked();
 	old = m->guest;
 	grant = m->removing ? &vfio_ap_apcb_none : &m->assigned;
-	vfio_ap_compute_guest(grant, &vfio_ap_drv.host,
-			      &vfio_ap_drv.queue_map, &old, &res);
+	vfio_ap_model_compute_guest(grant, &old, &res);
 	if (!res.changed)
 		return false;
 
@@ -198,7 +173,7 @@ static void vfio_ap_run_resets(struct list_head *resets)
 	if (!vfio_ap_reset_batch_run(resets))
 		return;
 
-	list_for_each_entry(m, &vfio_ap_drv.mdevs, node)
+	for (m = vfio_ap_mdev_first(); m; m = vfio_ap_mdev_next(m))
 		vfio_ap_guest_refresh(m, resets);
 	/* A second round of failures waits for the next event. */
 	vfio_ap_reset_batch_run(resets);
@@ -233,7 +208,7 @@ void vfio_ap_guest_apply_all(void)
 	LIST_HEAD(resets);
 
 	vfio_ap_assert_cfg_locked();
-	list_for_each_entry(m, &vfio_ap_drv.mdevs, node)
+	for (m = vfio_ap_mdev_first(); m; m = vfio_ap_mdev_next(m))
 		vfio_ap_guest_refresh(m, &resets);
 	vfio_ap_run_resets(&resets);
 }
@@ -265,7 +240,7 @@ static bool vfio_ap_kvm_is_served(struct kvm *kvm)
 	struct vfio_ap_mdev *m;
 
 	vfio_ap_assert_cfg_or_state_locked();
-	list_for_each_entry(m, &vfio_ap_drv.mdevs, node)
+	for (m = vfio_ap_mdev_first(); m; m = vfio_ap_mdev_next(m))
 		if (m->kvm == kvm)
 			return true;
 

@@ -32,6 +32,13 @@
 #include "vfio_ap_private.h"
 #include "vfio_ap_trace.h"
 
+/*
+ * NIB pins and unpins under way outside state_lock, and the waiters for
+ * the count to drop to zero (dma_unmap, queue removal).
+ */
+static atomic_t vfio_ap_nib_pending = ATOMIC_INIT(0);
+static DECLARE_WAIT_QUEUE_HEAD(vfio_ap_nib_wait);
+
 static struct ap_queue_status vfio_ap_status_rc(u8 response_code)
 {
 	struct ap_queue_status status = {};
@@ -44,13 +51,13 @@ static struct ap_queue_status vfio_ap_status_rc(u8 response_code)
 static void vfio_ap_nib_busy(struct vfio_ap_queue *q)
 {
 	q->irq_busy = true;
-	atomic_inc(&vfio_ap_drv.nib_busy);
+	atomic_inc(&vfio_ap_nib_pending);
 }
 
 static void vfio_ap_nib_idle(void)
 {
-	if (atomic_dec_and_test(&vfio_ap_drv.nib_busy))
-		wake_up_all(&vfio_ap_drv.nib_wait);
+	if (atomic_dec_and_test(&vfio_ap_nib_pending))
+		wake_up_all(&vfio_ap_nib_wait);
 }
 
 /* Unpin @iova of @m once state_lock is dropped; see vfio_ap_irq_unpin(). */
@@ -77,7 +84,7 @@ void vfio_ap_irq_release(struct vfio_ap_queue *q, struct list_head *unpins)
 {
 	struct vfio_ap_mdev *m = q->irq_mdev;
 
-	lockdep_assert_held(&vfio_ap_drv.state_lock);
+	vfio_ap_assert_state_locked();
 	if (!m)
 		return;
 	kvm_s390_gisc_unregister(q->irq_kvm, q->gisc);
@@ -122,7 +129,7 @@ void vfio_ap_irq_unpin(struct list_head *unpins)
  */
 void vfio_ap_irq_wait_idle(void)
 {
-	wait_event(vfio_ap_drv.nib_wait, !atomic_read(&vfio_ap_drv.nib_busy));
+	wait_event(vfio_ap_nib_wait, !atomic_read(&vfio_ap_nib_pending));
 }
 
 /**
@@ -139,7 +146,7 @@ void vfio_ap_irq_release_all(struct vfio_ap_mdev *m, struct list_head *unpins)
 {
 	struct vfio_ap_queue *q, *tmp;
 
-	lockdep_assert_held(&vfio_ap_drv.state_lock);
+	vfio_ap_assert_state_locked();
 	list_for_each_entry_safe(q, tmp, &m->irq_queues, irq_node) {
 		dev_warn(vfio_ap_mdev_dev(m),
 			 "queue %02x.%04x: releasing the NIB page of interrupts not confirmed off\n",
@@ -414,7 +421,7 @@ static struct ap_queue_status vfio_ap_irq_disable(struct vfio_ap_queue *q,
 bool vfio_ap_irq_release_if_off(struct vfio_ap_queue *q,
 				struct list_head *unpins)
 {
-	lockdep_assert_held(&vfio_ap_drv.state_lock);
+	vfio_ap_assert_state_locked();
 	if (!q->irq_mdev)
 		return true;
 	vfio_ap_irq_disable(q, unpins);

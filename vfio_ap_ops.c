@@ -190,12 +190,10 @@ static const struct vfio_device_ops vfio_ap_dev_ops = {
 static void vfio_ap_mdev_link(struct vfio_ap_mdev *m, bool link)
 {
 	mutex_lock(&vfio_ap_drv.cfg_lock);
-	mutex_lock(&vfio_ap_drv.state_lock);
 	if (link)
-		list_add_tail(&m->node, &vfio_ap_drv.mdevs);
+		vfio_ap_mdev_add(m);
 	else
-		list_del_init(&m->node);
-	mutex_unlock(&vfio_ap_drv.state_lock);
+		vfio_ap_mdev_del(m);
 	mutex_unlock(&vfio_ap_drv.cfg_lock);
 }
 

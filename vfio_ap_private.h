@@ -1,15 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Shared state of the vfio_ap driver: the host view, the queue table, the
- * mdevs and the entry points the driver's files call on each other.
+ * What the files of the vfio_ap driver share: the queue and mdev objects,
+ * the driver's two locks, and each file's functions, grouped by layer.
+ * Calls run one way, from each layer to the layers after it:
  *
- * The locks named here are described in
- * Documentation/arch/s390/vfio-ap-locking.rst.
+ *   entry points     vfio_ap_drv.c (module, AP bus), vfio_ap_ops.c (mdev,
+ *                    VFIO device), vfio_ap_sysfs.c, vfio_ap_pqap.c (KVM)
+ *   guest side       vfio_ap_guest.c
+ *   queue operations vfio_ap_reset.c, then vfio_ap_irq.c
+ *   model            vfio_ap_model.c
+ *   engine           vfio_ap_hotplug.h, with vfio_ap_format.h beside it
+ *
+ * A layer may skip those below it, never call one above.  Inside a layer
+ * calls run one way too: vfio_ap_drv.c registers the tables of the other
+ * entry points, vfio_ap_ops.c hands KVM the PQAP hook, and vfio_ap_reset.c
+ * releases interrupts through vfio_ap_irq.c.  The locks named here are
+ * described in Documentation/arch/s390/vfio-ap-locking.rst.
  */
 #ifndef _VFIO_AP_PRIVATE_H_
 #define _VFIO_AP_PRIVATE_H_
 
-#include <linux/atomic.h>
 #include <linux/device.h>
 #include <linux/eventfd.h>
 #include <linux/kvm_host.h>
@@ -20,8 +30,6 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/vfio.h>
-#include <linux/wait.h>
-#include <linux/xarray.h>
 
 #include "ap_bus.h"
 #include "vfio_ap_hotplug.h"
@@ -106,9 +114,9 @@ struct vfio_ap_queue {
 /**
  * struct vfio_ap_mdev - one vfio_ap mediated device
  * @vdev: the VFIO device
- * @node: entry in vfio_ap_drv.mdevs (cfg_lock and state_lock)
+ * @node: entry in the model's list of mdevs (cfg_lock and state_lock)
  * @assigned: adapters, domains and control domains the admin assigned
- *	      (written under cfg_lock and state_lock)
+ *	      (written under cfg_lock and state_lock, by the model)
  * @guest: what the guest sees, or would see if one were attached
  *	   (written under cfg_lock and state_lock)
  * @kvm: the guest while the device is open (written under both locks)
@@ -135,51 +143,20 @@ struct vfio_ap_mdev {
 };
 
 /**
- * struct vfio_ap_matrix - the parent device of all vfio_ap mdevs
- * @dev: /sys/devices/vfio_ap/matrix
- * @parent: mdev parent registration
- * @type: the single mdev type, vfio_ap-passthrough
- * @types: the type list handed to the mdev core
- */
-struct vfio_ap_matrix {
-	struct device dev;
-	struct mdev_parent parent;
-	struct mdev_type type;
-	struct mdev_type *types[VFIO_AP_MDEV_TYPES];
-};
-
-/**
- * struct vfio_ap_drv - driver-wide state
+ * struct vfio_ap_drv - the driver's two locks
  * @cfg_lock: serializes every change of what a guest may see, and the
  *	      CRYCB updates and queue resets that follow it
  * @state_lock: inner lock for the state the vCPU-side PQAP hook and sysfs
  *		readers need; every writer of that state holds both locks
- * @mdevs: all mdevs
- * @queues: bound queues indexed by APQN (written under both locks)
- * @host: the host's AP configuration from QCI (cfg_lock)
- * @queue_map: which bound queues a guest may get (cfg_lock)
- * @max_apid: highest adapter number the machine supports (WRITE_ONCE under
- *	      cfg_lock; READ_ONCE without a lock, see vfio_ap_max_id())
- * @max_apqi: highest domain number the machine supports (as @max_apid)
- * @scanning: the AP bus is between on_config_changed and on_scan_complete;
- *	      queue probes then leave plugging to on_scan_complete (cfg_lock)
- * @nib_busy: NIB pins and unpins under way outside state_lock
- * @nib_wait: woken when @nib_busy drops to zero
- * @matrix: the parent device
+ *
+ * Every layer takes or asserts them, so they are defined at the bottom,
+ * in vfio_ap_model.c.  The state they guard is the model's, the guest
+ * side's (an mdev's guest masks and kvm) and the queue operations' (a
+ * queue's reset and interrupt records).
  */
 struct vfio_ap_drv {
 	struct mutex cfg_lock;		/* outer: configuration changes */
 	struct mutex state_lock;	/* inner: state the hook reads */
-	struct list_head mdevs;
-	struct xarray queues;
-	struct vfio_ap_apcb host;
-	struct vfio_ap_queue_map queue_map;
-	unsigned int max_apid;
-	unsigned int max_apqi;
-	bool scanning;
-	atomic_t nib_busy;
-	wait_queue_head_t nib_wait;
-	struct vfio_ap_matrix *matrix;
 };
 
 extern struct vfio_ap_drv vfio_ap_drv;
@@ -222,15 +199,26 @@ static inline unsigned int vfio_ap_qid_apqi(ap_qid_t qid)
 	return AP_QID_QUEUE(qid);
 }
 
-/* vfio_ap_drv.c */
-struct vfio_ap_queue *vfio_ap_queue_lookup(unsigned long apid,
-					   unsigned long apqi);
-bool vfio_ap_host_has_queue(ap_qid_t qid);
-void vfio_ap_queue_mark_unusable(struct vfio_ap_queue *q);
+/* === entry points: the driver core, AP bus, VFIO and KVM call these === */
 
-/* vfio_ap_guest.c */
-struct vfio_ap_mdev *vfio_ap_mdev_owning(unsigned long apid,
-					 unsigned long apqi);
+/*
+ * vfio_ap_drv.c, the module and the AP bus queue driver, declares nothing:
+ * it registers what the files below export.
+ */
+
+/* vfio_ap_ops.c: the mdevs and the VFIO device */
+extern struct mdev_driver vfio_ap_mdev_driver;
+
+/* vfio_ap_sysfs.c */
+extern const struct attribute_group *vfio_ap_matrix_groups[];
+extern const struct attribute_group *vfio_ap_mdev_groups[];
+extern const struct attribute_group *vfio_ap_queue_groups[];
+
+/* vfio_ap_pqap.c: KVM calls it on a guest's PQAP(AQIC) */
+int vfio_ap_pqap_hook(struct kvm_vcpu *vcpu);
+
+/* === guest side: applies the engine's decisions (vfio_ap_guest.c) === */
+
 bool vfio_ap_guest_refresh(struct vfio_ap_mdev *m, struct list_head *resets);
 void vfio_ap_guest_apply(struct vfio_ap_mdev *m);
 void vfio_ap_guest_apply_all(void);
@@ -245,11 +233,13 @@ void vfio_ap_trigger_replace(struct vfio_ap_mdev *m, unsigned int index,
 bool vfio_ap_trigger_signal(struct vfio_ap_mdev *m, unsigned int index);
 void vfio_ap_triggers_release(struct vfio_ap_mdev *m);
 
-/* vfio_ap_reset.c */
+/* === queue operations: AP instructions on the queues === */
+
+/* vfio_ap_reset.c: batches of resets; releases interrupts through irq.c */
 void vfio_ap_reset_batch_add(struct list_head *batch, struct vfio_ap_queue *q);
 unsigned int vfio_ap_reset_batch_run(struct list_head *batch);
 
-/* vfio_ap_irq.c */
+/* vfio_ap_irq.c: a guest's queue interrupts */
 void vfio_ap_irq_release(struct vfio_ap_queue *q, struct list_head *unpins);
 bool vfio_ap_irq_release_if_off(struct vfio_ap_queue *q,
 				struct list_head *unpins);
@@ -262,15 +252,36 @@ struct ap_queue_status vfio_ap_irq_aqic(struct vfio_ap_mdev *m,
 					unsigned long apqn,
 					union ap_qirq_ctrl ctrl, dma_addr_t nib);
 
-/* vfio_ap_pqap.c */
-int vfio_ap_pqap_hook(struct kvm_vcpu *vcpu);
+/* === model: the state all of the above read (vfio_ap_model.c) === */
 
-/* vfio_ap_ops.c */
-extern struct mdev_driver vfio_ap_mdev_driver;
+/* the host's AP configuration */
+void vfio_ap_host_config_set(const struct ap_config_info *qci);
+void vfio_ap_host_config_shrink(const struct ap_config_info *qci);
+bool vfio_ap_host_has_queue(ap_qid_t qid);
+unsigned int vfio_ap_max_apid(void);
+unsigned int vfio_ap_max_apqi(void);
 
-/* vfio_ap_sysfs.c */
-extern const struct attribute_group *vfio_ap_matrix_groups[];
-extern const struct attribute_group *vfio_ap_mdev_groups[];
-extern const struct attribute_group *vfio_ap_queue_groups[];
+/* the queues bound to vfio_ap, and which of them a guest may get */
+int vfio_ap_queue_add(struct vfio_ap_queue *q);
+void vfio_ap_queue_del(struct vfio_ap_queue *q);
+struct vfio_ap_queue *vfio_ap_queue_lookup(unsigned long apid,
+					   unsigned long apqi);
+void vfio_ap_queue_set_usable(struct vfio_ap_queue *q, bool usable);
+
+/* the mdevs, what is assigned to them, and who owns an APQN */
+void vfio_ap_mdev_add(struct vfio_ap_mdev *m);
+void vfio_ap_mdev_del(struct vfio_ap_mdev *m);
+struct vfio_ap_mdev *vfio_ap_mdev_first(void);
+struct vfio_ap_mdev *vfio_ap_mdev_next(struct vfio_ap_mdev *m);
+void vfio_ap_mdev_set_assigned(struct vfio_ap_mdev *m,
+			       const struct vfio_ap_apcb *assigned);
+struct vfio_ap_mdev *vfio_ap_mdev_owning(unsigned long apid,
+					 unsigned long apqi);
+
+/* the engine run on the model */
+void vfio_ap_model_compute_guest(const struct vfio_ap_apcb *grant,
+				 const struct vfio_ap_apcb *old_guest,
+				 struct vfio_ap_plug_result *res);
+void vfio_ap_model_exit(void);
 
 #endif /* _VFIO_AP_PRIVATE_H_ */

@@ -46,7 +46,7 @@ static_assert(VFIO_AP_RESET_OK == 0 && VFIO_AP_RESET_BROKEN == 1 &&
  */
 void vfio_ap_reset_batch_add(struct list_head *batch, struct vfio_ap_queue *q)
 {
-	lockdep_assert_held(&vfio_ap_drv.cfg_lock);
+	vfio_ap_assert_cfg_locked();
 	if (!list_empty(&q->reset_node))
 		return;
 	q->reset_step = VFIO_AP_RESET_ZAPQ;
@@ -67,7 +67,7 @@ static void vfio_ap_reset_withhold(struct vfio_ap_queue *q,
 			vfio_ap_qid_apid(q->qid), vfio_ap_qid_apqi(q->qid),
 			q->reset_rc);
 	q->reset_stuck = true;
-	vfio_ap_queue_mark_unusable(q);
+	vfio_ap_queue_set_usable(q, false);
 }
 
 static void vfio_ap_reset_finish(struct vfio_ap_queue *q,
@@ -267,7 +267,7 @@ unsigned int vfio_ap_reset_batch_run(struct list_head *batch)
 	struct vfio_ap_queue *q;
 	unsigned int unusable = 0;
 
-	lockdep_assert_held(&vfio_ap_drv.cfg_lock);
+	vfio_ap_assert_cfg_locked();
 	if (list_empty(batch))
 		return 0;
 

@@ -69,13 +69,12 @@ static unsigned long *vfio_ap_apcb_mask(struct vfio_ap_apcb *apcb,
  * a write racing with that change may be checked against either value,
  * exactly as if it had come a moment earlier or later.  So they are read
  * without cfg_lock, which would put the range check (ENODEV) behind the
- * AP bus mask trylock (EBUSY); READ_ONCE() pairs with WRITE_ONCE() in
- * vfio_ap_set_max_ids().
+ * AP bus mask trylock (EBUSY).
  */
 static unsigned int vfio_ap_max_id(enum vfio_ap_id_kind kind)
 {
-	return kind == VFIO_AP_ADAPTER ? READ_ONCE(vfio_ap_drv.max_apid) :
-					 READ_ONCE(vfio_ap_drv.max_apqi);
+	return kind == VFIO_AP_ADAPTER ? vfio_ap_max_apid() :
+					 vfio_ap_max_apqi();
 }
 
 /*
@@ -121,7 +120,8 @@ static bool vfio_ap_others_own_any(struct vfio_ap_mdev *m,
 	bool clash = false;
 
 	vfio_ap_assert_cfg_locked();
-	list_for_each_entry(other, &vfio_ap_drv.mdevs, node) {
+	for (other = vfio_ap_mdev_first(); other;
+	     other = vfio_ap_mdev_next(other)) {
 		if (other == m ||
 		    !bitmap_and(apm, new->apm, other->assigned.apm,
 				VFIO_AP_MAX_ADAPTERS) ||
@@ -156,9 +156,7 @@ static void vfio_ap_store_assignment(struct vfio_ap_mdev *m,
 	vfio_ap_assert_cfg_locked();
 	trace_vfio_ap_assignment(vfio_ap_mdev_uuid(m), false, &m->assigned,
 				 new);
-	mutex_lock(&vfio_ap_drv.state_lock);
-	m->assigned = *new;
-	mutex_unlock(&vfio_ap_drv.state_lock);
+	vfio_ap_mdev_set_assigned(m, new);
 }
 
 /**
