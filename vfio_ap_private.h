@@ -14,8 +14,9 @@
  * A layer may skip those below it, never call one above.  Inside a layer
  * calls run one way too: vfio_ap_drv.c registers the tables of the other
  * entry points, vfio_ap_ops.c hands KVM the PQAP hook, and vfio_ap_reset.c
- * releases interrupts through vfio_ap_irq.c.  The locks named here are
- * described in Documentation/arch/s390/vfio-ap-locking.rst.
+ * releases interrupts through vfio_ap_irq.c.  tools/testing/vfio_ap_lab/
+ * callgraph.sh checks all of this on the built objects.  The locks named
+ * here are described in Documentation/arch/s390/vfio-ap-locking.rst.
  */
 #ifndef _VFIO_AP_PRIVATE_H_
 #define _VFIO_AP_PRIVATE_H_
