@@ -6,6 +6,7 @@
 LAB := tools/testing/vfio_ap_lab/lab.sh
 CHECK := tools/testing/vfio_ap_lab/check.sh
 COVERAGE := tools/testing/vfio_ap_lab/coverage.sh
+BENCH := tools/testing/vfio_ap_lab/bench.sh
 
 # vm-run / vm-shell / demo knobs
 KERNEL ?= plain
@@ -17,7 +18,7 @@ export KERNEL MODULE SCRIPT SIMCFG
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
 .PHONY: help modules deps kernel module demo check static docs kunit \
-	selftests coverage vm-run vm-shell clean
+	selftests coverage bench vm-run vm-shell clean
 
 help:
 	@echo "make demo       build everything, boot the lab VM, walk the admin flow"
@@ -25,6 +26,7 @@ help:
 	@echo "make kunit      the KUnit suites in QEMU s390x (kunit.py)"
 	@echo "make static     checkpatch, kernel-doc, W=1 + sparse builds"
 	@echo "make coverage   gcov line and function coverage of the driver by the lab's tests"
+	@echo "make bench      our module against the reference module, one boot, one table"
 	@echo "make vm-run SCRIPT=path [MODULE=project|reference|none] [KERNEL=plain|debug]"
 	@echo "make vm-shell   [MODULE=...] [KERNEL=...] interactive root shell in the VM"
 	@echo "make kernel     [KERNEL=plain|debug|cov] build the cached lab kernel"
@@ -69,6 +71,9 @@ selftests:
 
 coverage:
 	@$(COVERAGE)
+
+bench:
+	@$(BENCH)
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true

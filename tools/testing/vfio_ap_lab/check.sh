@@ -167,8 +167,45 @@ vm_result() {
 	fi
 }
 
+# panic_result NAME LOG RC WHAT [NOT]: the run failed, the runner printed
+# the panic, the log has WHAT (and not NOT), and nobody waited for
+# VM_TIMEOUT.
+panic_result() {
+	if [ "$3" -ne 0 ] &&
+	   grep -q '^lab: the kernel panicked; the VM ended there' "$2" &&
+	   grep -q "$4" "$2" && ! grep -q 'ran into VM_TIMEOUT' "$2" &&
+	   { [ -z "${5:-}" ] || ! grep -q "$5" "$2"; }; then
+		pass "$1"
+	else
+		cat "$2"
+		fail "$1"
+	fi
+}
+
+# QEMU exits by itself once every CPU stopped; for a panicked guest that
+# neither re-IPLs nor stops (a CPU left spinning), the runner's watcher
+# is the last line: fed a panic line by a "VM" that then stays silent,
+# it must stop that VM and say so.
+panic_watch_stops_silent_vm() {
+	local run
+	run=$(mktemp -d)
+	( echo "$BASHPID" > "$run/vm.pid"
+	  echo "Kernel panic - not syncing: lab self-test"
+	  exec sleep 120 ) | panic_watch "$run" > "$run/out" 2>&1
+	if [ -f "$run/panicked" ] &&
+	   grep -q 'quiet for 5 s after the panic: the runner stops the VM' \
+		"$run/out"; then
+		pass "lab: the runner stops a VM that stays silent after a panic"
+	else
+		cat "$run/out"
+		fail "lab: the runner stops a VM that stays silent after a panic"
+	fi
+	rm -rf "$run"
+}
+
 step_lab() {
-	local d k rc_warn rc_demo rc_cycle rc_libvirt pw pd pc pl
+	local d k rc_warn rc_demo rc_cycle rc_libvirt rc_panic rc_stop_panic
+	local pw pd pc pl
 	d=$(mktemp -d)
 	echo 'echo WARNING > /sys/kernel/debug/provoke-crash/DIRECT' > "$d/warn.sh"
 	# Kernels and modules first: the VMs below must not build them.
@@ -186,6 +223,17 @@ step_lab() {
 	# the plain kernel: its daemon needs six minutes to start under KASAN.
 	vm_run debug none "$d/warn.sh" > "$d/warn.out" 2>&1 &
 	pw=$!
+	# Two panics: with the VM's re-IPL on panic, and with s390's default
+	# (stopped CPUs, where a TCG guest sits until killed). The runner
+	# must end each VM at the panic, well before the VM_TIMEOUT here.
+	echo 'echo PANIC > /sys/kernel/debug/provoke-crash/DIRECT' > "$d/panic.sh"
+	{ echo 'echo stop > /sys/firmware/shutdown_actions/on_panic'
+	  cat "$d/panic.sh"; } > "$d/stop-panic.sh"
+	VM_TIMEOUT=600 vm_run plain none "$d/panic.sh" > "$d/panic.out" 2>&1
+	rc_panic=$?
+	VM_TIMEOUT=600 vm_run plain none "$d/stop-panic.sh" \
+		> "$d/stop-panic.out" 2>&1
+	rc_stop_panic=$?
 	vm_run debug project "$LAB/demo.sh" > "$d/demo.out" 2>&1 &
 	pd=$!
 	vm_run debug project "$LAB/module_cycle.sh" > "$d/cycle.out" 2>&1 &
@@ -208,6 +256,12 @@ step_lab() {
 		cat "$d/warn.out"
 		fail "lab: an injected WARNING fails the run"
 	fi
+	panic_result "lab: a panic re-IPLs and ends the VM there" \
+		"$d/panic.out" $rc_panic 'Kernel panic - not syncing: dumptest' \
+		'the runner stops the VM'
+	panic_result "lab: a panic that stops the CPUs ends the VM there" \
+		"$d/stop-panic.out" $rc_stop_panic 'Kernel panic - not syncing: dumptest'
+	panic_watch_stops_silent_vm
 	vm_result "demo: admin walk-through with our module (debug kernel)" \
 		"$d/demo.out" $rc_demo
 	vm_result "module: 20 load/use/unload cycles, no leak or splat (debug kernel)" \

@@ -436,6 +436,52 @@ initramfs() {
 # What the kernel prints when something went wrong that no exit status shows.
 SPLAT_RE='WARNING:|BUG:|Oops|Kernel panic|general protection|KASAN:|kmemleak: [0-9]+ new suspected|unreferenced object|possible circular locking|possible recursive locking|inconsistent lock state|lock held when returning|suspicious RCU usage|INFO: task .* blocked|sleeping function called from invalid context|UBSAN:|list_add corruption|list_del corruption|ODEBUG:|Unable to handle kernel|rcu_sched detected stalls|BUG: workqueue lockup|Call Trace:'
 
+# Copy the console through and stop the VM once its kernel panicked. The
+# VM's init makes a panic re-IPL, which -no-reboot turns into QEMU's exit;
+# a panic before init (or one that cannot re-IPL) stops the CPUs, s390's
+# default, and a TCG guest would sit there until VM_TIMEOUT: five quiet
+# seconds after the panic line end it instead.
+panic_watch() {
+	local run=$1 line rc panicked=0
+	while :; do
+		rc=0
+		# (set -e: a read's failure must not end the function)
+		if [ $panicked = 1 ]; then
+			IFS= read -r -t 5 line || rc=$?
+		else
+			IFS= read -r line || rc=$?
+		fi
+		if [ $rc -gt 128 ]; then
+			log "quiet for 5 s after the panic: the runner stops the VM"
+			kill -TERM "$(cat "$run/vm.pid")" 2>/dev/null
+			panicked=2
+			continue
+		fi
+		[ $rc -eq 0 ] || break
+		printf '%s\n' "$line"
+		case $line in
+		*"Kernel panic - not syncing"*)
+			[ $panicked = 0 ] && panicked=1 && : > "$run/panicked" ;;
+		esac
+	done
+	[ -n "$line" ] && printf '%s' "$line"
+	return 0
+}
+
+# The panic and what led to it: from the first splat line (an oops comes
+# before the panic it causes) to 40 lines past the panic line.
+panic_text() {
+	awk -v re="$SPLAT_RE" '
+		{ l[NR] = $0 }
+		first == 0 && $0 ~ re { first = NR }
+		/Kernel panic - not syncing/ && !p { p = NR }
+		END {
+			if (!first || first > p) first = p
+			if (p - first > 80) first = p - 80
+			for (i = first; i <= p + 40 && i <= NR; i++) print l[i]
+		}' "$1"
+}
+
 # vm_run FLAVOUR MODULE SCRIPT [SHELL]
 vm_run() {
 	local flavour=$1 module=$2 script=$3 shell=${4:-0}
@@ -493,10 +539,21 @@ vm_run() {
 		return 0
 	fi
 	rc=0
-	timeout "${VM_TIMEOUT:-1800}" "${qemu[@]}" < /dev/null 2>&1 |
-		sed -u 's/\r$//' | tee "$console" || true
+	# timeout's pid is for panic_watch to stop; its status tells a VM
+	# that ran into VM_TIMEOUT (124).
+	( timeout "${VM_TIMEOUT:-1800}" "${qemu[@]}" < /dev/null 2>&1 &
+	  echo $! > "$run/vm.pid"
+	  wait $!
+	  echo $? > "$run/vm.status" ) |
+		sed -u 's/\r$//' | panic_watch "$run" | tee "$console" || true
+	[ "$(cat "$run/vm.status" 2>/dev/null)" = 124 ] &&
+		log "the VM ran into VM_TIMEOUT (${VM_TIMEOUT:-1800} s)"
 	flock -u 8
-	if [ ! -f "$run/rc" ]; then
+	if [ -f "$run/panicked" ]; then
+		log "the kernel panicked; the VM ended there:"
+		panic_text "$console" >&2
+		rc=1
+	elif [ ! -f "$run/rc" ]; then
 		log "the VM did not report an exit status (crash or timeout)"
 		rc=1
 	else
