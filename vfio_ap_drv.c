@@ -53,11 +53,12 @@ static void vfio_ap_queue_arrived(struct vfio_ap_queue *q)
 	 * the guest itself, and the AP bus tracks its state.
 	 */
 	vfio_ap_queue_set_usable(q, true);
-	if (vfio_ap_scanning)
+	m = vfio_ap_queue_owner(q);
+	if (!m)
 		return;
-	m = vfio_ap_mdev_owning(vfio_ap_qid_apid(q->qid),
-				vfio_ap_qid_apqi(q->qid));
-	if (m)
+	if (vfio_ap_scanning)
+		vfio_ap_guest_refresh_later(m);
+	else
 		vfio_ap_guest_apply(m);
 }
 
@@ -99,10 +100,13 @@ static void vfio_ap_queue_remove(struct ap_device *apdev)
 
 	mutex_lock(&vfio_ap_drv.cfg_lock);
 	vfio_ap_queue_set_usable(q, false);
-	m = vfio_ap_mdev_owning(vfio_ap_qid_apid(q->qid),
-				vfio_ap_qid_apqi(q->qid));
-	/* Unplugs the adapter and resets the queues the guest loses. */
-	if (m)
+	m = vfio_ap_queue_owner(q);
+	/*
+	 * Unplugs the adapter and resets the queues the guest loses.  A queue
+	 * the guest does not see (its adapter or domain left the host before
+	 * the scan removed it, say) changes nothing by going.
+	 */
+	if (m && vfio_ap_guest_has_queue(m, q->qid))
 		vfio_ap_guest_apply(m);
 
 	mutex_lock(&vfio_ap_drv.state_lock);
@@ -169,20 +173,24 @@ static int vfio_ap_queue_in_use(unsigned long *apm, unsigned long *aqm)
 static void vfio_ap_on_config_changed(struct ap_config_info *new_info,
 				      struct ap_config_info *old_info)
 {
+	struct vfio_ap_apcb lost;
+
 	mutex_lock(&vfio_ap_drv.cfg_lock);
 	vfio_ap_scanning = true;
-	vfio_ap_host_config_shrink(new_info);
-	vfio_ap_guest_apply_all();
+	vfio_ap_host_config_shrink(new_info, &lost);
+	vfio_ap_guest_apply_affected(&lost);
 	mutex_unlock(&vfio_ap_drv.cfg_lock);
 }
 
 static void vfio_ap_on_scan_complete(struct ap_config_info *new_info,
 				     struct ap_config_info *old_info)
 {
+	struct vfio_ap_apcb gained;
+
 	mutex_lock(&vfio_ap_drv.cfg_lock);
 	vfio_ap_scanning = false;
-	vfio_ap_host_config_set(new_info);
-	vfio_ap_guest_apply_all();
+	vfio_ap_host_config_set(new_info, &gained);
+	vfio_ap_guest_apply_affected(&gained);
 	mutex_unlock(&vfio_ap_drv.cfg_lock);
 }
 
@@ -283,7 +291,7 @@ static int vfio_ap_read_host_config(void)
 	} else {
 		/* No other user yet; the lock keeps the asserts honest. */
 		mutex_lock(&vfio_ap_drv.cfg_lock);
-		vfio_ap_host_config_set(qci);
+		vfio_ap_host_config_set(qci, NULL);
 		mutex_unlock(&vfio_ap_drv.cfg_lock);
 	}
 	kfree(qci);

@@ -194,23 +194,74 @@ void vfio_ap_guest_apply(struct vfio_ap_mdev *m)
 	vfio_ap_run_resets(&resets);
 }
 
+/* Whether a host change of the resources in @changed can concern @m. */
+static bool vfio_ap_mdev_affected(const struct vfio_ap_mdev *m,
+				  const struct vfio_ap_apcb *changed)
+{
+	return bitmap_intersects(m->assigned.apm, changed->apm,
+				 VFIO_AP_MAX_ADAPTERS) ||
+	       bitmap_intersects(m->assigned.aqm, changed->aqm,
+				 VFIO_AP_MAX_DOMAINS) ||
+	       bitmap_intersects(m->assigned.adm, changed->adm,
+				 VFIO_AP_MAX_DOMAINS);
+}
+
 /**
- * vfio_ap_guest_apply_all() - refresh every guest after a host change
+ * vfio_ap_guest_apply_affected() - refresh the guests a host change concerns
+ * @changed: the adapters, domains and control domains the host lost or
+ *	     gained
  *
- * Each guest gets at most one CRYCB update; the queues all guests lose are
- * reset in one batch.
+ * A guest sees what is assigned and in the host configuration, so only
+ * the mdevs with something assigned in @changed can see a difference;
+ * they, and the mdevs that vfio_ap_guest_refresh_later() marked, are
+ * refreshed, each once.  Each guest gets at most one CRYCB update; the
+ * queues all guests lose are reset in one batch.
  *
  * Context: cfg_lock held.
  */
-void vfio_ap_guest_apply_all(void)
+void vfio_ap_guest_apply_affected(const struct vfio_ap_apcb *changed)
 {
 	struct vfio_ap_mdev *m;
 	LIST_HEAD(resets);
 
 	vfio_ap_assert_cfg_locked();
-	for (m = vfio_ap_mdev_first(); m; m = vfio_ap_mdev_next(m))
+	for (m = vfio_ap_mdev_first(); m; m = vfio_ap_mdev_next(m)) {
+		if (!m->refresh_pending && !vfio_ap_mdev_affected(m, changed))
+			continue;
+		m->refresh_pending = false;
 		vfio_ap_guest_refresh(m, &resets);
+	}
 	vfio_ap_run_resets(&resets);
+}
+
+/**
+ * vfio_ap_guest_refresh_later() - have the next host change refresh an mdev
+ * @m: the mdev, one of whose queues the AP bus bound during its scan
+ *
+ * Context: cfg_lock held.
+ */
+void vfio_ap_guest_refresh_later(struct vfio_ap_mdev *m)
+{
+	vfio_ap_assert_cfg_locked();
+	m->refresh_pending = true;
+}
+
+/**
+ * vfio_ap_guest_has_queue() - tell whether a guest sees a queue
+ * @m: the mdev
+ * @qid: the queue's APQN
+ *
+ * A queue the guest does not see can come or go without changing what
+ * the guest sees.
+ *
+ * Context: cfg_lock or state_lock held.
+ * Return: true if the guest's APCB holds the APQN.
+ */
+bool vfio_ap_guest_has_queue(const struct vfio_ap_mdev *m, ap_qid_t qid)
+{
+	vfio_ap_assert_cfg_or_state_locked();
+	return test_bit_inv(vfio_ap_qid_apid(qid), m->guest.apm) &&
+	       test_bit_inv(vfio_ap_qid_apqi(qid), m->guest.aqm);
 }
 
 /**

@@ -72,9 +72,18 @@ static void vfio_ap_set_max_ids(const struct ap_config_info *qci)
 		   VFIO_AP_NO_APXA_MAX_APQI);
 }
 
-static void vfio_ap_host_set(const struct vfio_ap_apcb *host)
+/* Record @host; @diff (if not NULL) gets what is in @a and not in @b. */
+static void vfio_ap_host_set(const struct vfio_ap_apcb *host,
+			     struct vfio_ap_apcb *diff,
+			     const struct vfio_ap_apcb *a,
+			     const struct vfio_ap_apcb *b)
 {
 	vfio_ap_assert_cfg_locked();
+	if (diff) {
+		bitmap_andnot(diff->apm, a->apm, b->apm, VFIO_AP_MAX_ADAPTERS);
+		bitmap_andnot(diff->aqm, a->aqm, b->aqm, VFIO_AP_MAX_DOMAINS);
+		bitmap_andnot(diff->adm, a->adm, b->adm, VFIO_AP_MAX_DOMAINS);
+	}
 	trace_vfio_ap_host_config(&vfio_ap_model.host, host);
 	vfio_ap_model.host = *host;
 }
@@ -82,31 +91,36 @@ static void vfio_ap_host_set(const struct vfio_ap_apcb *host)
 /**
  * vfio_ap_host_config_set() - record the host's AP configuration
  * @qci: the configuration, as QCI returned it
+ * @gained: if not NULL, gets what the configuration has and the recorded
+ *	    one had not
  *
  * Also records the highest adapter and domain numbers the machine allows.
  *
  * Context: cfg_lock held.
  */
-void vfio_ap_host_config_set(const struct ap_config_info *qci)
+void vfio_ap_host_config_set(const struct ap_config_info *qci,
+			     struct vfio_ap_apcb *gained)
 {
 	struct vfio_ap_apcb host;
 
 	vfio_ap_assert_cfg_locked();
 	vfio_ap_apcb_from_qci(&host, qci);
-	vfio_ap_host_set(&host);
+	vfio_ap_host_set(&host, gained, &host, &vfio_ap_model.host);
 	vfio_ap_set_max_ids(qci);
 }
 
 /**
  * vfio_ap_host_config_shrink() - keep only what a new configuration still has
  * @qci: the new configuration, as QCI returned it
+ * @lost: gets what the recorded configuration had and @qci has not
  *
  * The recorded configuration becomes what it shares with @qci: what the
  * host lost goes, what it gained is not recorded yet.
  *
  * Context: cfg_lock held.
  */
-void vfio_ap_host_config_shrink(const struct ap_config_info *qci)
+void vfio_ap_host_config_shrink(const struct ap_config_info *qci,
+				struct vfio_ap_apcb *lost)
 {
 	const struct vfio_ap_apcb *cur = &vfio_ap_model.host;
 	struct vfio_ap_apcb host;
@@ -116,7 +130,19 @@ void vfio_ap_host_config_shrink(const struct ap_config_info *qci)
 	bitmap_and(host.apm, host.apm, cur->apm, VFIO_AP_MAX_ADAPTERS);
 	bitmap_and(host.aqm, host.aqm, cur->aqm, VFIO_AP_MAX_DOMAINS);
 	bitmap_and(host.adm, host.adm, cur->adm, VFIO_AP_MAX_DOMAINS);
-	vfio_ap_host_set(&host);
+	vfio_ap_host_set(&host, lost, cur, &host);
+}
+
+/**
+ * vfio_ap_host_config() - the host's AP configuration as recorded
+ *
+ * Context: cfg_lock held, for as long as the result is used.
+ * Return: the configuration; callers must not change it.
+ */
+const struct vfio_ap_apcb *vfio_ap_host_config(void)
+{
+	vfio_ap_assert_cfg_locked();
+	return &vfio_ap_model.host;
 }
 
 /**
@@ -165,6 +191,30 @@ unsigned int vfio_ap_max_apqi(void)
 /* --- the queue table and which queues are usable --- */
 
 /**
+ * vfio_ap_mdev_owning() - find the mdev an APQN is assigned to
+ * @apid: adapter number
+ * @apqi: domain number
+ *
+ * Assignments never overlap, so there is at most one.
+ *
+ * Context: cfg_lock or state_lock held.
+ * Return: the mdev, or NULL if no mdev has APQN (@apid, @apqi).
+ */
+static struct vfio_ap_mdev *vfio_ap_mdev_owning(unsigned long apid,
+						unsigned long apqi)
+{
+	struct vfio_ap_mdev *m;
+
+	vfio_ap_assert_cfg_or_state_locked();
+	list_for_each_entry(m, &vfio_ap_model.mdevs, node)
+		if (test_bit_inv(apid, m->assigned.apm) &&
+		    test_bit_inv(apqi, m->assigned.aqm))
+			return m;
+
+	return NULL;
+}
+
+/**
  * vfio_ap_queue_add() - enter a newly bound queue in the queue table
  * @q: the queue; it is not usable until vfio_ap_queue_set_usable() says so
  *
@@ -178,6 +228,9 @@ int vfio_ap_queue_add(struct vfio_ap_queue *q)
 
 	vfio_ap_assert_cfg_locked();
 	mutex_lock(&vfio_ap_drv.state_lock);
+	/* The one search of the mdevs: from now on assignments keep it. */
+	q->owner = vfio_ap_mdev_owning(vfio_ap_qid_apid(q->qid),
+				       vfio_ap_qid_apqi(q->qid));
 	ret = xa_insert(&vfio_ap_model.queues, q->qid, q, GFP_KERNEL);
 	mutex_unlock(&vfio_ap_drv.state_lock);
 
@@ -249,16 +302,69 @@ void vfio_ap_mdev_add(struct vfio_ap_mdev *m)
 	mutex_unlock(&vfio_ap_drv.state_lock);
 }
 
+/* Point the bound queue @apid.@apqi at @m if @new has it, else away from @m. */
+static void vfio_ap_owner_update(struct vfio_ap_mdev *m,
+				 const struct vfio_ap_apcb *new,
+				 struct vfio_ap_queue *q)
+{
+	if (test_bit_inv(vfio_ap_qid_apid(q->qid), new->apm) &&
+	    test_bit_inv(vfio_ap_qid_apqi(q->qid), new->aqm))
+		q->owner = m;
+	else if (q->owner == m)
+		q->owner = NULL;
+}
+
+/*
+ * Only the queues of adapters that came or went, and those of the other
+ * adapters over domains that came or went, can change owner.
+ */
+static void vfio_ap_owners_update(struct vfio_ap_mdev *m,
+				  const struct vfio_ap_apcb *old,
+				  const struct vfio_ap_apcb *new)
+{
+	DECLARE_BITMAP(apm, VFIO_AP_MAX_ADAPTERS);
+	DECLARE_BITMAP(aqm, VFIO_AP_MAX_DOMAINS);
+	DECLARE_BITMAP(both, VFIO_AP_MAX_ADAPTERS);
+	struct vfio_ap_queue *q;
+	unsigned long apid, apqi, qid;
+
+	vfio_ap_assert_cfg_locked();
+	vfio_ap_assert_state_locked();
+	bitmap_xor(apm, old->apm, new->apm, VFIO_AP_MAX_ADAPTERS);
+	bitmap_xor(aqm, old->aqm, new->aqm, VFIO_AP_MAX_DOMAINS);
+	for_each_set_bit_inv(apid, apm, VFIO_AP_MAX_ADAPTERS)
+		xa_for_each_range(&vfio_ap_model.queues, qid, q,
+				  AP_MKQID(apid, 0),
+				  AP_MKQID(apid, VFIO_AP_MAX_DOMAINS - 1))
+			vfio_ap_owner_update(m, new, q);
+	if (bitmap_empty(aqm, VFIO_AP_MAX_DOMAINS))
+		return;
+	bitmap_or(both, old->apm, new->apm, VFIO_AP_MAX_ADAPTERS);
+	bitmap_andnot(both, both, apm, VFIO_AP_MAX_ADAPTERS);
+	for_each_set_bit_inv(apid, both, VFIO_AP_MAX_ADAPTERS)
+		for_each_set_bit_inv(apqi, aqm, VFIO_AP_MAX_DOMAINS) {
+			q = xa_load(&vfio_ap_model.queues,
+				    AP_MKQID(apid, apqi));
+			if (q)
+				vfio_ap_owner_update(m, new, q);
+		}
+}
+
 /**
  * vfio_ap_mdev_del() - take an mdev out of the list of mdevs
  * @m: the mdev
+ *
+ * Its queues are left without an owner.
  *
  * Context: cfg_lock held; takes state_lock.
  */
 void vfio_ap_mdev_del(struct vfio_ap_mdev *m)
 {
+	static const struct vfio_ap_apcb none;
+
 	vfio_ap_assert_cfg_locked();
 	mutex_lock(&vfio_ap_drv.state_lock);
+	vfio_ap_owners_update(m, &m->assigned, &none);
 	list_del_init(&m->node);
 	mutex_unlock(&vfio_ap_drv.state_lock);
 }
@@ -311,32 +417,22 @@ void vfio_ap_mdev_set_assigned(struct vfio_ap_mdev *m,
 {
 	vfio_ap_assert_cfg_locked();
 	mutex_lock(&vfio_ap_drv.state_lock);
+	vfio_ap_owners_update(m, &m->assigned, assigned);
 	m->assigned = *assigned;
 	mutex_unlock(&vfio_ap_drv.state_lock);
 }
 
 /**
- * vfio_ap_mdev_owning() - find the mdev an APQN is assigned to
- * @apid: adapter number
- * @apqi: domain number
- *
- * Assignments never overlap, so there is at most one.
+ * vfio_ap_queue_owner() - the mdev a bound queue is assigned to
+ * @q: the queue
  *
  * Context: cfg_lock or state_lock held.
- * Return: the mdev, or NULL if no mdev has APQN (@apid, @apqi).
+ * Return: the mdev, or NULL if no mdev has the queue's APQN.
  */
-struct vfio_ap_mdev *vfio_ap_mdev_owning(unsigned long apid,
-					 unsigned long apqi)
+struct vfio_ap_mdev *vfio_ap_queue_owner(const struct vfio_ap_queue *q)
 {
-	struct vfio_ap_mdev *m;
-
 	vfio_ap_assert_cfg_or_state_locked();
-	list_for_each_entry(m, &vfio_ap_model.mdevs, node)
-		if (test_bit_inv(apid, m->assigned.apm) &&
-		    test_bit_inv(apqi, m->assigned.aqm))
-			return m;
-
-	return NULL;
+	return q->owner;
 }
 
 /* --- what a guest may see --- */

@@ -72,6 +72,9 @@ enum vfio_ap_reset_step {
  * struct vfio_ap_queue - an AP queue device bound to vfio_ap
  * @apq: the AP bus queue device
  * @qid: its APQN
+ * @owner: the mdev the APQN is assigned to, or NULL; kept by the model so
+ *	   that an AP bus event on the queue need not search the mdevs
+ *	   (written under both locks)
  * @reset_node: entry in a reset batch (cfg_lock)
  * @reset_step: progress within the batch (cfg_lock)
  * @reset_rc: last response code the reset saw (cfg_lock)
@@ -95,6 +98,7 @@ enum vfio_ap_reset_step {
 struct vfio_ap_queue {
 	struct ap_queue *apq;
 	ap_qid_t qid;
+	struct vfio_ap_mdev *owner;
 	struct list_head reset_node;
 	enum vfio_ap_reset_step reset_step;
 	u8 reset_rc;
@@ -123,6 +127,8 @@ struct vfio_ap_queue {
  * @kvm: the guest while the device is open (written under both locks)
  * @removing: the mdev is being removed: its guest gets nothing from now on
  *	      and assignments are refused (written under both locks)
+ * @refresh_pending: a queue of this mdev was bound during an AP bus scan;
+ *		     the guest is refreshed when the scan completes (cfg_lock)
  * @pqap_hook: the PQAP hook KVM calls; kvm->arch.crypto.pqap_hook points here
  * @irq_queues: queues whose interrupts this guest enabled (state_lock)
  * @trigger_lock: protects the two eventfd contexts
@@ -136,6 +142,7 @@ struct vfio_ap_mdev {
 	struct vfio_ap_apcb guest;
 	struct kvm *kvm;
 	bool removing;
+	bool refresh_pending;
 	crypto_hook pqap_hook;
 	struct list_head irq_queues;
 	spinlock_t trigger_lock;	/* guards the two eventfds */
@@ -222,7 +229,9 @@ int vfio_ap_pqap_hook(struct kvm_vcpu *vcpu);
 
 bool vfio_ap_guest_refresh(struct vfio_ap_mdev *m, struct list_head *resets);
 void vfio_ap_guest_apply(struct vfio_ap_mdev *m);
-void vfio_ap_guest_apply_all(void);
+void vfio_ap_guest_apply_affected(const struct vfio_ap_apcb *changed);
+void vfio_ap_guest_refresh_later(struct vfio_ap_mdev *m);
+bool vfio_ap_guest_has_queue(const struct vfio_ap_mdev *m, ap_qid_t qid);
 void vfio_ap_guest_collect_queues(struct vfio_ap_mdev *m,
 				  struct list_head *resets);
 int vfio_ap_guest_attach(struct vfio_ap_mdev *m, struct kvm *kvm);
@@ -256,8 +265,11 @@ struct ap_queue_status vfio_ap_irq_aqic(struct vfio_ap_mdev *m,
 /* === model: the state all of the above read (vfio_ap_model.c) === */
 
 /* the host's AP configuration */
-void vfio_ap_host_config_set(const struct ap_config_info *qci);
-void vfio_ap_host_config_shrink(const struct ap_config_info *qci);
+void vfio_ap_host_config_set(const struct ap_config_info *qci,
+			     struct vfio_ap_apcb *gained);
+void vfio_ap_host_config_shrink(const struct ap_config_info *qci,
+				struct vfio_ap_apcb *lost);
+const struct vfio_ap_apcb *vfio_ap_host_config(void);
 bool vfio_ap_host_has_queue(ap_qid_t qid);
 unsigned int vfio_ap_max_apid(void);
 unsigned int vfio_ap_max_apqi(void);
@@ -276,8 +288,7 @@ struct vfio_ap_mdev *vfio_ap_mdev_first(void);
 struct vfio_ap_mdev *vfio_ap_mdev_next(struct vfio_ap_mdev *m);
 void vfio_ap_mdev_set_assigned(struct vfio_ap_mdev *m,
 			       const struct vfio_ap_apcb *assigned);
-struct vfio_ap_mdev *vfio_ap_mdev_owning(unsigned long apid,
-					 unsigned long apqi);
+struct vfio_ap_mdev *vfio_ap_queue_owner(const struct vfio_ap_queue *q);
 
 /* the engine run on the model */
 void vfio_ap_model_compute_guest(const struct vfio_ap_apcb *grant,

@@ -385,17 +385,15 @@ const struct attribute_group *vfio_ap_mdev_groups[] = {
 
 /* --- queue devices --- */
 
-static const char *vfio_ap_queue_status(ap_qid_t qid)
+static const char *vfio_ap_queue_status(const struct vfio_ap_queue *q)
 {
-	unsigned long apid = vfio_ap_qid_apid(qid), apqi = vfio_ap_qid_apqi(qid);
 	struct vfio_ap_mdev *m;
 
 	vfio_ap_assert_cfg_or_state_locked();
-	m = vfio_ap_mdev_owning(apid, apqi);
+	m = vfio_ap_queue_owner(q);
 	if (!m)
 		return "unassigned";
-	if (m->kvm && test_bit_inv(apid, m->guest.apm) &&
-	    test_bit_inv(apqi, m->guest.aqm))
+	if (m->kvm && vfio_ap_guest_has_queue(m, q->qid))
 		return "in use";
 	return "assigned";
 }
@@ -407,7 +405,7 @@ static ssize_t status_show(struct device *dev, struct device_attribute *attr,
 	const char *status;
 
 	mutex_lock(&vfio_ap_drv.state_lock);
-	status = vfio_ap_queue_status(q->qid);
+	status = vfio_ap_queue_status(q);
 	mutex_unlock(&vfio_ap_drv.state_lock);
 
 	return sysfs_emit(buf, "%s\n", status);
