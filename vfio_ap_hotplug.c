@@ -233,3 +233,27 @@ bool vfio_ap_apqn_unplugged(const struct vfio_ap_apcb *old_guest,
 	return vfio_ap_apcb_has_apqn(old_guest, apid, apqi) &&
 	       !vfio_ap_apcb_has_apqn(&res->guest, apid, apqi);
 }
+
+/**
+ * vfio_ap_id_change_shows() - tell whether one assignment change can reach
+ *			       the guest
+ * @host_mask: the host configuration's mask of the ID's kind
+ * @guest_mask: the guest's mask of that kind
+ * @id: the adapter, domain or control domain
+ * @assign: @id is being assigned rather than unassigned
+ *
+ * The guest sees what is assigned and in the host configuration, minus
+ * adapters with a queue missing over its domains.  So an ID the host
+ * lacks adds nothing when it is assigned, and an ID the guest lacks takes
+ * nothing away when it is unassigned (a domain outside the guest's
+ * decides no adapter's fate).
+ *
+ * Return: false if vfio_ap_compute_guest() must give the guest what it
+ * has now; true if it may differ.
+ */
+bool vfio_ap_id_change_shows(const unsigned long *host_mask,
+			     const unsigned long *guest_mask,
+			     unsigned long id, bool assign)
+{
+	return test_bit_inv(id, assign ? host_mask : guest_mask);
+}

@@ -89,6 +89,10 @@ void vfio_ap_compute_guest(const struct vfio_ap_apcb *assigned,
 			   const struct vfio_ap_apcb *old_guest,
 			   struct vfio_ap_plug_result *res);
 
+bool vfio_ap_id_change_shows(const unsigned long *host_mask,
+			     const unsigned long *guest_mask,
+			     unsigned long id, bool assign);
+
 bool vfio_ap_apqn_unplugged(const struct vfio_ap_apcb *old_guest,
 			    const struct vfio_ap_plug_result *res,
 			    unsigned int apid, unsigned int apqi);

@@ -883,6 +883,83 @@ static void queue_map_test(struct kunit *test)
 					     VFIO_AP_MAX_ADAPTERS * NBITS));
 }
 
+/* --- vfio_ap_id_change_shows() --- */
+
+static u32 xorshift(u32 *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+static unsigned long *apcb_kind(struct vfio_ap_apcb *apcb, unsigned int kind)
+{
+	return kind == 0 ? apcb->apm : kind == 1 ? apcb->aqm : apcb->adm;
+}
+
+/*
+ * Over random assignments, hosts and bound queues on a few IDs (the edges
+ * 0 and 255 among them): whenever vfio_ap_id_change_shows() says a change
+ * cannot reach the guest, the engine must indeed give the guest what it
+ * had.  Both answers must occur, or the test proves nothing.
+ */
+static void id_change_shows_test(struct kunit *test)
+{
+	static const unsigned int ids[] = { 0, 1, 2, 255 };
+	static const struct vfio_ap_apcb none;
+	struct vfio_ap_apcb assigned, host, changed;
+	struct vfio_ap_plug_result before, after;
+	struct vfio_ap_queue_map *queues;
+	unsigned int round, kind, i, a, d, shown = 0, hidden = 0;
+	u32 seed = 0x2545f491;
+	bool assign, shows;
+
+	queues = kunit_kzalloc(test, sizeof(*queues), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, queues);
+	for (round = 0; round < 1000; round++) {
+		vfio_ap_apcb_clear(&assigned);
+		vfio_ap_apcb_clear(&host);
+		for (kind = 0; kind < 3; kind++)
+			for (i = 0; i < ARRAY_SIZE(ids); i++) {
+				if (xorshift(&seed) & 1)
+					set_bit_inv(ids[i], apcb_kind(&assigned, kind));
+				if (xorshift(&seed) % 4)
+					set_bit_inv(ids[i], apcb_kind(&host, kind));
+			}
+		for (a = 0; a < ARRAY_SIZE(ids); a++)
+			for (d = 0; d < ARRAY_SIZE(ids); d++)
+				vfio_ap_queue_map_set(queues, ids[a], ids[d],
+						      xorshift(&seed) % 4);
+		vfio_ap_compute_guest(&assigned, &host, queues, &none, &before);
+		for (kind = 0; kind < 3; kind++)
+			for (i = 0; i < 2 * ARRAY_SIZE(ids); i++) {
+				assign = i & 1;
+				changed = assigned;
+				if (assign)
+					set_bit_inv(ids[i / 2], apcb_kind(&changed, kind));
+				else
+					clear_bit_inv(ids[i / 2], apcb_kind(&changed, kind));
+				vfio_ap_compute_guest(&changed, &host, queues,
+						      &before.guest, &after);
+				shows = vfio_ap_id_change_shows(apcb_kind(&host, kind),
+								apcb_kind(&before.guest, kind),
+								ids[i / 2], assign);
+				if (shows) {
+					shown++;
+					continue;
+				}
+				hidden++;
+				KUNIT_EXPECT_FALSE_MSG(test, after.changed,
+						       "round %u: %sassigning ID %u of kind %u changed the guest",
+						       round, assign ? "" : "un",
+						       ids[i / 2], kind);
+			}
+	}
+	KUNIT_EXPECT_GT(test, shown, 0);
+	KUNIT_EXPECT_GT(test, hidden, 0);
+}
+
 static struct kunit_case vfio_ap_hotplug_test_cases[] = {
 	KUNIT_CASE_PARAM(compute_guest_test, plug_gen_params),
 	KUNIT_CASE_SLOW(compute_guest_exhaustive_test),
@@ -894,6 +971,7 @@ static struct kunit_case vfio_ap_hotplug_test_cases[] = {
 	KUNIT_CASE_PARAM(mask_highest_bit_test, highest_gen_params),
 	KUNIT_CASE(apcb_helpers_test),
 	KUNIT_CASE(queue_map_test),
+	KUNIT_CASE(id_change_shows_test),
 	{}
 };
 

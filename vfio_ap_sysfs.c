@@ -51,8 +51,8 @@ enum vfio_ap_id_kind {
 	VFIO_AP_CONTROL_DOMAIN,
 };
 
-static unsigned long *vfio_ap_apcb_mask(struct vfio_ap_apcb *apcb,
-					enum vfio_ap_id_kind kind)
+static const unsigned long *vfio_ap_apcb_mask_of(const struct vfio_ap_apcb *apcb,
+						 enum vfio_ap_id_kind kind)
 {
 	switch (kind) {
 	case VFIO_AP_ADAPTER:
@@ -62,6 +62,13 @@ static unsigned long *vfio_ap_apcb_mask(struct vfio_ap_apcb *apcb,
 	default:
 		return apcb->adm;
 	}
+}
+
+/* The same for an APCB being built: it is ours to change. */
+static unsigned long *vfio_ap_apcb_mask(struct vfio_ap_apcb *apcb,
+					enum vfio_ap_id_kind kind)
+{
+	return (unsigned long *)vfio_ap_apcb_mask_of(apcb, kind);
 }
 
 /*
@@ -173,6 +180,20 @@ struct vfio_ap_change {
 	bool assign;
 };
 
+/* Whether @change, once stored, can change what the guest of @m sees. */
+static bool vfio_ap_change_shows(struct vfio_ap_mdev *m,
+				 const struct vfio_ap_change *change)
+{
+	vfio_ap_assert_cfg_locked();
+	if (change->config)
+		return true;
+	return vfio_ap_id_change_shows(vfio_ap_apcb_mask_of(vfio_ap_host_config(),
+							    change->kind),
+				       vfio_ap_apcb_mask_of(&m->guest,
+							    change->kind),
+				       change->id, change->assign);
+}
+
 /* Only a change that can add APQNs needs checking against the AP bus. */
 static bool vfio_ap_change_adds_apqns(const struct vfio_ap_change *change)
 {
@@ -257,7 +278,9 @@ static int vfio_ap_change_assignment(struct vfio_ap_mdev *m,
 		mutex_unlock(&ap_perms_mutex);
 		check_apqns = false;
 	}
-	vfio_ap_guest_apply(m);
+	/* Deciding that nothing reaches the guest is all a no-op write costs. */
+	if (vfio_ap_change_shows(m, change))
+		vfio_ap_guest_apply(m);
 out:
 	mutex_unlock(&vfio_ap_drv.cfg_lock);
 	if (check_apqns)
