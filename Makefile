@@ -44,7 +44,7 @@ module:
 	@$(LAB) module $(KERNEL)
 
 demo:
-	@SCRIPT=tools/testing/vfio_ap_lab/demo.sh $(LAB) vm-run
+	@$(LAB) demo
 
 vm-run:
 	@$(LAB) vm-run

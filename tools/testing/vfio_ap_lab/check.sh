@@ -184,9 +184,13 @@ step_lab() {
 	done
 	# Independent VMs, side by side on the host's CPUs. libvirt runs on
 	# the plain kernel: its daemon needs six minutes to start under KASAN.
-	vm_run debug none "$d/warn.sh" > "$d/warn.out" 2>&1 &
+	# The first two run as "make demo" does (LAB_QUIET): a failed run
+	# must print its console, a good one only the admin session.
+	LAB_QUIET=1 KEEP_CONSOLE=$d/warn.console \
+		vm_run debug none "$d/warn.sh" > "$d/warn.out" 2>&1 &
 	pw=$!
-	vm_run debug project "$LAB/demo.sh" > "$d/demo.out" 2>&1 &
+	LAB_QUIET=1 KEEP_CONSOLE=$d/demo.console \
+		vm_run debug project "$LAB/demo.sh" > "$d/demo.out" 2>&1 &
 	pd=$!
 	vm_run debug project "$LAB/module_cycle.sh" > "$d/cycle.out" 2>&1 &
 	pc=$!
@@ -208,8 +212,27 @@ step_lab() {
 		cat "$d/warn.out"
 		fail "lab: an injected WARNING fails the run"
 	fi
+	if grep -q '^Linux version ' "$d/warn.out" &&
+	   grep -q 'WARNING:' "$d/warn.out"; then
+		pass "lab: a failed quiet run prints its whole console"
+	else
+		cat "$d/warn.out"
+		fail "lab: a failed quiet run prints its whole console"
+	fi
 	vm_result "demo: admin walk-through with our module (debug kernel)" \
 		"$d/demo.out" $rc_demo
+	# quiet: the session is shown, the boot log is not but is in the file
+	if [ $rc_demo -eq 0 ] &&
+	   grep -q '^# echo -5,-6 > /sys/bus/ap/apmask$' "$d/demo.out" &&
+	   ! grep -q '^Linux version ' "$d/demo.out" &&
+	   grep -q "^lab: kernel console of this run: $d/demo.console$" "$d/demo.out" &&
+	   grep -q '^Linux version ' "$d/demo.console" &&
+	   grep -q '^# echo -5,-6 > /sys/bus/ap/apmask$' "$d/demo.console"; then
+		pass "demo: quiet, the session on screen and the console in the file it names"
+	else
+		cat "$d/demo.out"
+		fail "demo: quiet, the session on screen and the console in the file it names"
+	fi
 	vm_result "module: 20 load/use/unload cycles, no leak or splat (debug kernel)" \
 		"$d/cycle.out" $rc_cycle
 	vm_result "libvirt: virsh start --paused, detach-device, attach-device (plain kernel)" \

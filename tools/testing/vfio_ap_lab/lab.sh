@@ -468,6 +468,7 @@ vm_run() {
 		echo "LAB_MODULE=$module"
 		echo "LAB_KERNEL=$flavour"
 		echo "LAB_KVER=$(kernel_version "$(workdir)/lab-src")"
+		echo "LAB_QUIET=${LAB_QUIET:-0}"
 	} > "$run/env"
 	img=$(initramfs)
 	# Under TCG a debug kernel (KASAN, lockdep) with two vCPUs spends
@@ -493,8 +494,22 @@ vm_run() {
 		return 0
 	fi
 	rc=0
-	timeout "${VM_TIMEOUT:-1800}" "${qemu[@]}" < /dev/null 2>&1 |
-		sed -u 's/\r$//' | tee "$console" || true
+	if [ "${LAB_QUIET:-0}" = 1 ]; then
+		# Only the script's output (vm/init copies it to session.log)
+		# is shown; the console goes to a file of its own.
+		console=${KEEP_CONSOLE:-$CACHE/console.log}
+		mkdir -p "$(dirname "$console")"
+		log "kernel console of this run: $console"
+		: > "$run/session.log"
+		timeout "${VM_TIMEOUT:-1800}" "${qemu[@]}" < /dev/null 2>&1 |
+			sed -u 's/\r$//' > "$console" &
+		local vm=$!
+		tail -n +1 -f --pid=$vm "$run/session.log"
+		wait $vm || true
+	else
+		timeout "${VM_TIMEOUT:-1800}" "${qemu[@]}" < /dev/null 2>&1 |
+			sed -u 's/\r$//' | tee "$console" || true
+	fi
 	flock -u 8
 	if [ ! -f "$run/rc" ]; then
 		log "the VM did not report an exit status (crash or timeout)"
@@ -507,7 +522,15 @@ vm_run() {
 		grep -E -n -A3 "$SPLAT_RE" "$console" | head -n 60 >&2
 		[ "$rc" = 0 ] && rc=1
 	fi
-	[ -n "${KEEP_CONSOLE:-}" ] && cp "$console" "$KEEP_CONSOLE"
+	if [ "${LAB_QUIET:-0}" = 1 ]; then
+		if [ "$rc" != 0 ]; then
+			log "the run failed; the whole console ($console) follows"
+			cat "$console"
+		fi
+		log "kernel console of this run: $console"
+	elif [ -n "${KEEP_CONSOLE:-}" ]; then
+		cp "$console" "$KEEP_CONSOLE"
+	fi
 	# What the script left in /lab/out (the writable run share)
 	if [ -n "${LAB_OUTPUT:-}" ] && [ -d "$run/out" ]; then
 		mkdir -p "$LAB_OUTPUT"
@@ -531,6 +554,14 @@ cmd_vm_run() {
 	vm_run "${KERNEL:-plain}" "${MODULE:-project}" "$(realpath "$script")"
 }
 
+# The admin session of demo.sh, without the boot log (LAB_QUIET): the
+# whole console goes to demo-console.log in the cache, and is printed
+# only if the demo fails.
+cmd_demo() {
+	LAB_QUIET=1 KEEP_CONSOLE=${KEEP_CONSOLE:-$CACHE/demo-console.log} \
+		vm_run "${KERNEL:-plain}" "${MODULE:-project}" "$LAB/demo.sh"
+}
+
 cmd_vm_shell() {
 	vm_run "${KERNEL:-plain}" "${MODULE:-project}" /dev/null 1
 }
@@ -544,11 +575,12 @@ main() {
 	module) cmd_deps; cmd_module "$@" ;;
 	vm-run) cmd_deps; cmd_vm_run ;;
 	vm-shell) cmd_deps; cmd_vm_shell ;;
+	demo) cmd_deps; cmd_demo ;;
 	workdir) workdir ;;
 	initramfs) initramfs ;;
 	qemu-s390x) qemu_s390x ;;
 	libvirt-s390x) libvirt_s390x ;;
-	*) die "usage: $0 deps|kernel [plain|debug|cov]|module [plain|debug|cov]|vm-run|vm-shell|workdir" ;;
+	*) die "usage: $0 deps|kernel [plain|debug|cov]|module [plain|debug|cov]|vm-run|vm-shell|demo|workdir" ;;
 	esac
 }
 
