@@ -17,7 +17,7 @@ export KERNEL MODULE SCRIPT SIMCFG
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
 .PHONY: help modules deps kernel module demo check static docs kunit \
-	selftests coverage vm-run vm-shell clean
+	selftests coverage vm-run vm-shell admin-tools clean
 
 help:
 	@echo "make demo       build everything, boot the lab VM, walk the admin flow"
@@ -27,6 +27,7 @@ help:
 	@echo "make coverage   gcov line and function coverage of the driver by the lab's tests"
 	@echo "make vm-run SCRIPT=path [MODULE=project|reference|none] [KERNEL=plain|debug]"
 	@echo "make vm-shell   [MODULE=...] [KERNEL=...] interactive root shell in the VM"
+	@echo "make admin-tools [MODULE=...] lszcrypt, mdevctl, virsh nodedev against the driver"
 	@echo "make kernel     [KERNEL=plain|debug|cov] build the cached lab kernel"
 	@echo "make module     [KERNEL=...] build vfio_ap.ko against the lab kernel"
 	@echo "make modules    KDIR=... build against any configured s390 kernel"
@@ -51,6 +52,9 @@ vm-run:
 
 vm-shell:
 	@$(LAB) vm-shell
+
+admin-tools:
+	@$(LAB) admin-tools
 
 check:
 	@$(CHECK)

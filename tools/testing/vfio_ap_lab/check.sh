@@ -167,8 +167,22 @@ vm_result() {
 	fi
 }
 
+# admin_tools.sh prints one "admin-tools: ok - ..." or "admin-tools: not
+# ok - ..." line per checked step; each counts.
+admin_tools_result() {
+	local out=$1 rc=$2 np nf
+	np=$(grep -c '^admin-tools: ok - ' "$out")
+	nf=$(grep -c '^admin-tools: not ok - ' "$out")
+	[ "$nf" -gt 0 ] || [ "$rc" -ne 0 ] || [ "$np" -eq 0 ] && cat "$out"
+	[ "$np" -gt 0 ] && pass "admin tools: $np steps of mdevctl, lszcrypt, virsh nodedev (plain kernel)" "$np"
+	[ "$nf" -gt 0 ] && fail "admin tools: $nf steps" "$nf"
+	[ "$np" -gt 0 ] || fail "admin tools: no step ran"
+	[ "$rc" -eq 0 ] || [ "$nf" -gt 0 ] ||
+		fail "admin tools: VM run (exit status or kernel splat)"
+}
+
 step_lab() {
-	local d k rc_warn rc_demo rc_cycle rc_libvirt pw pd pc pl
+	local d k rc_warn rc_demo rc_cycle rc_libvirt rc_admin pw pd pc pl pa
 	d=$(mktemp -d)
 	echo 'echo WARNING > /sys/kernel/debug/provoke-crash/DIRECT' > "$d/warn.sh"
 	# Kernels and modules first: the VMs below must not build them.
@@ -197,6 +211,9 @@ step_lab() {
 	LAB_PAYLOAD=$(libvirt_s390x) \
 		vm_run plain project "$LAB/libvirt.sh" > "$d/libvirt.out" 2>&1 &
 	pl=$!
+	LAB_PAYLOAD=$(admin_s390x) \
+		vm_run plain project "$LAB/admin_tools.sh" > "$d/admin.out" 2>&1 &
+	pa=$!
 	wait $pw
 	rc_warn=$?
 	wait $pd
@@ -205,6 +222,8 @@ step_lab() {
 	rc_cycle=$?
 	wait $pl
 	rc_libvirt=$?
+	wait $pa
+	rc_admin=$?
 	if [ $rc_warn -ne 0 ] &&
 	   grep -q '^lab: kernel splat during the run' "$d/warn.out"; then
 		pass "lab: an injected WARNING fails the run"
@@ -237,6 +256,7 @@ step_lab() {
 		"$d/cycle.out" $rc_cycle
 	vm_result "libvirt: virsh start --paused, detach-device, attach-device (plain kernel)" \
 		"$d/libvirt.out" $rc_libvirt
+	admin_tools_result "$d/admin.out" $rc_admin
 	rm -rf "$d"
 }
 

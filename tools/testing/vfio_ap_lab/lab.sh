@@ -414,6 +414,34 @@ libvirt_s390x() {
 	echo "$d"
 }
 
+# What an s390 administrator uses on vfio_ap, for admin_tools.sh (issue
+# 11): s390-tools (lszcrypt, chzdev), mdevctl, and libvirt with its
+# node-device driver and QEMU, every package of their dependency closure
+# unpacked into one root like libvirt_s390x's. Newest for s390x in the
+# lab's sources (bookworm, bookworm-backports); "versions" records what
+# came. A change of ADMIN_PACKAGES fetches again.
+ADMIN_PACKAGES="s390-tools mdevctl libvirt-daemon libvirt-daemon-driver-qemu
+libvirt-daemon-driver-nodedev libvirt-clients qemu-system-s390x"
+
+admin_s390x() {
+	local d=$CACHE/admin-s390x key p
+	key=$(echo $ADMIN_PACKAGES | sha256sum | cut -c1-12)
+	if [ "$(cat "$d/key" 2>/dev/null)" != "$key" ]; then
+		log "fetching s390-tools, mdevctl and libvirt for s390x"
+		backports_root "$d.tmp" $ADMIN_PACKAGES
+		mkdir -p "$d.tmp/out"
+		mv "$d.tmp/root" "$d.tmp/out/root"
+		for p in $ADMIN_PACKAGES; do
+			echo "$p $(dpkg-deb -f "$d.tmp"/cache/archives/"${p}"_*.deb Version)"
+		done > "$d.tmp/out/versions"
+		echo "$key" > "$d.tmp/out/key"
+		rm -rf "$d"
+		mv "$d.tmp/out" "$d"
+		rm -rf "$d.tmp"
+	fi
+	echo "$d"
+}
+
 initramfs() {
 	local bb img key stage
 	bb=$(busybox_bin)
@@ -580,6 +608,9 @@ main() {
 	initramfs) initramfs ;;
 	qemu-s390x) qemu_s390x ;;
 	libvirt-s390x) libvirt_s390x ;;
+	admin-s390x) admin_s390x ;;
+	admin-tools) cmd_deps; LAB_PAYLOAD=$(admin_s390x) vm_run "${KERNEL:-plain}" \
+		"${MODULE:-project}" "$LAB/admin_tools.sh" ;;
 	*) die "usage: $0 deps|kernel [plain|debug|cov]|module [plain|debug|cov]|vm-run|vm-shell|demo|workdir" ;;
 	esac
 }
