@@ -208,7 +208,9 @@ with_lock() {
 		flock 9
 	fi
 	"$@"
+	local rc=$?	# reached with errexit off only, as in check.sh
 	flock -u 9
+	return $rc
 }
 
 fragments_for() {
