@@ -15,7 +15,7 @@ set +e
 PASSED=0
 FAILED=0
 FAILURES=()
-STEPS=${CHECK_STEPS:-static docs kunit lab selftests}
+STEPS=${CHECK_STEPS:-static docs kunit lab selftests dkms}
 
 pass() { PASSED=$((PASSED + ${2:-1})); echo "check: PASS $1"; }
 fail() { FAILED=$((FAILED + ${2:-1})); FAILURES+=("$1"); echo "check: FAIL $1"; }
@@ -383,6 +383,54 @@ step_selftests() {
 	for ((i = 0; i < n; i++)); do
 		rm -rf "$out.$i"
 	done
+}
+
+# Selftests that make a quick smoke test of a module: the matrix device,
+# an mdev's life, module load and unload.
+DKMS_SMOKE="parent_test mdev_test module_test"
+
+# The module built by DKMS from dkms.conf (lab.sh dkms_build_locked)
+# loads on the plain kernel and passes the smoke selftests.
+step_dkms() {
+	local wd out log ko p t tp tf rc
+	wd=$(workdir)
+	out=$wd/selftests-out
+	log=$(mktemp)
+	if ! ko=$(with_lock dkms_build_locked 2> "$log"); then
+		cat "$log"
+		fail "dkms: dkms add and build against the lab's 6.12 kernel"
+		rm -f "$log"
+		return
+	fi
+	cat "$log"
+	pass "dkms: dkms add and build against the lab's 6.12 kernel"
+	if [ ! -x "$out/parent_test" ] &&
+	   ! with_lock build_selftests "$wd" "$out" > "$log" 2>&1; then
+		cat "$log"
+		fail "dkms: selftest build"
+		rm -f "$log"
+		return
+	fi
+	p=$(mktemp -d)
+	for t in $DKMS_SMOKE; do
+		cp -a "$out/$t" "$p/"
+	done
+	LAB_PAYLOAD=$p vm_run plain "$ko" "$LAB/run_selftests.sh" > "$log" 2>&1
+	rc=$?
+	cat "$log"
+	tp=$(grep -oE '^# Totals: pass:[0-9]+' "$log" | grep -oE '[0-9]+$' |
+	     paste -sd+ | bc)
+	tf=$(grep -oE '^# Totals: pass:[0-9]+ fail:[0-9]+' "$log" |
+	     grep -oE '[0-9]+$' | paste -sd+ | bc)
+	if [ $rc -eq 0 ] && [ "${tp:-0}" -gt 0 ] && [ "${tf:-0}" -eq 0 ] &&
+	   ! grep -q '^lab-selftests: incomplete' "$log" &&
+	   ! grep -qE '^# Totals: .* skip:[1-9]' "$log" &&
+	   grep -q "^lab: kernel .*, vfio_ap module: $ko$" "$log"; then
+		pass "dkms: the DKMS-built module passes $tp smoke selftest cases (plain kernel)"
+	else
+		fail "dkms: the DKMS-built module passes the smoke selftests (plain kernel)"
+	fi
+	rm -rf "$p" "$log"
 }
 
 main_check() {

@@ -21,24 +21,35 @@ KMAKE=(make -s ARCH=s390 CROSS_COMPILE=$CROSS)
 PACKAGES=(gcc-s390x-linux-gnu linux-source-6.12 qemu-system-misc sparse
 	  flex bison bc libssl-dev libelf-dev cpio xz-utils kmod rsync
 	  python3 python3-docutils perl)
+# ... and those whose recommendations it does not want (dkms recommends
+# the build machine's own kernel headers).
+PACKAGES_ALONE=(dkms)
 
 log() { echo "lab: $*" >&2; }
 die() { echo "lab: error: $*" >&2; exit 1; }
 
 # Install what is missing; apt-get update only when something is.
 cmd_deps() {
-	local missing=() p
+	local missing=() alone=() p
 	for p in "${PACKAGES[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 			grep -q "install ok installed" || missing+=("$p")
 	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	log "installing ${missing[*]}"
+	for p in "${PACKAGES_ALONE[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q "install ok installed" || alone+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && [ ${#alone[@]} -eq 0 ] && return 0
+	log "installing ${missing[*]} ${alone[*]}"
 	local sudo=
 	[ "$(id -u)" -ne 0 ] && sudo=sudo
 	$sudo apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
-		"${missing[@]}" >/dev/null
+	[ ${#missing[@]} -eq 0 ] ||
+		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+			"${missing[@]}" >/dev/null
+	[ ${#alone[@]} -eq 0 ] ||
+		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+			--no-install-recommends "${alone[@]}" >/dev/null
 }
 
 source_tarball() {
@@ -301,6 +312,39 @@ cmd_module() {
 	with_lock build_module_locked "${1:-plain}" "${2:-}"
 }
 
+# The module as DKMS builds it from the repository's dkms.conf (issue
+# 11), against the plain kernel: "dkms add" of a copy of the work tree's
+# files (as a clone has them), then "dkms build", in a DKMS tree inside the
+# cache, so the machine's /var/lib/dkms and /usr/src stay untouched.
+# ARCH and CROSS_COMPILE reach kbuild through the environment of the
+# make command dkms.conf gives; the lab kernel checks no module
+# signatures, so dkms is pointed at no sign-file. DKMS's output goes to
+# stderr, the module's path to stdout.
+dkms_build_locked() {
+	local wd out d ver kver
+	wd=$(workdir)
+	out=$(kernel_dir plain)
+	kernel_current "$out" || build_kernel_locked plain >&2
+	d=$wd/dkms
+	rm -rf "$d"
+	mkdir -p "$d/clone" "$d/tree" "$d/src" "$d/install"
+	(cd "$REPO" && git ls-files -z --cached --others --exclude-standard |
+		rsync -a --from0 --ignore-missing-args --files-from=- . "$d/clone/")
+	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$REPO/dkms.conf")
+	kver=$(cat "$out/include/config/kernel.release")
+	local dkms=(env ARCH=s390 CROSS_COMPILE=$CROSS sign_file=/nonexistent
+		    dkms --dkmstree "$d/tree" --sourcetree "$d/src"
+		    --installtree "$d/install")
+	log "dkms add, dkms build vfio_ap/$ver for $kver (s390x)"
+	"${dkms[@]}" add "$d/clone" >&2 &&
+	"${dkms[@]}" build -m vfio_ap -v "$ver" -k "$kver" -a s390x \
+		--kernelsourcedir "$out" >&2 || {
+		cat "$d/tree/vfio_ap/$ver/build/make.log" >&2 2>/dev/null
+		return 1
+	}
+	echo "$d/tree/vfio_ap/$ver/$kver/s390x/module/vfio_ap.ko"
+}
+
 # An apt of its own for Debian's s390x packages, rooted in $1, so the
 # machine's dpkg architectures and status stay untouched. Sets APT_OPTS.
 s390x_apt() {
@@ -482,7 +526,8 @@ vm_run() {
 		 flock -u 8; with_lock build_module_locked "$flavour"; flock -s 8 ;;
 	reference) ko=$out/drivers/s390/crypto/vfio_ap.ko ;;
 	none) ko= ;;
-	*) die "MODULE must be project, reference or none" ;;
+	/*.ko) ko=$module ;;
+	*) die "MODULE must be project, reference, none or /path/to/vfio_ap.ko" ;;
 	esac
 	[ -z "$ko" ] || cp "$ko" "$run/vfio_ap.ko"
 	# VFIO_MDEV can only be selected, so it is a module next to vfio_ap
