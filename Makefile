@@ -18,7 +18,7 @@ export KERNEL MODULE SCRIPT SIMCFG
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
 .PHONY: help modules deps kernel module demo check static docs kunit \
-	selftests coverage bench vm-run vm-shell clean
+	selftests coverage bench vm-run vm-shell admin-tools clean
 
 help:
 	@echo "make demo       build everything, boot the lab VM, walk the admin flow"
@@ -29,6 +29,7 @@ help:
 	@echo "make bench      our module against the reference module, one boot, one table"
 	@echo "make vm-run SCRIPT=path [MODULE=project|reference|none] [KERNEL=plain|debug]"
 	@echo "make vm-shell   [MODULE=...] [KERNEL=...] interactive root shell in the VM"
+	@echo "make admin-tools [MODULE=...] lszcrypt, mdevctl, virsh nodedev against the driver"
 	@echo "make kernel     [KERNEL=plain|debug|cov] build the cached lab kernel"
 	@echo "make module     [KERNEL=...] build vfio_ap.ko against the lab kernel"
 	@echo "make modules    KDIR=... build against any configured s390 kernel"
@@ -46,13 +47,16 @@ module:
 	@$(LAB) module $(KERNEL)
 
 demo:
-	@SCRIPT=tools/testing/vfio_ap_lab/demo.sh $(LAB) vm-run
+	@$(LAB) demo
 
 vm-run:
 	@$(LAB) vm-run
 
 vm-shell:
 	@$(LAB) vm-shell
+
+admin-tools:
+	@$(LAB) admin-tools
 
 check:
 	@$(CHECK)

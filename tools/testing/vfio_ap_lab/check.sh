@@ -15,7 +15,7 @@ set +e
 PASSED=0
 FAILED=0
 FAILURES=()
-STEPS=${CHECK_STEPS:-static docs kunit lab selftests}
+STEPS=${CHECK_STEPS:-static docs kunit lab selftests dkms}
 
 pass() { PASSED=$((PASSED + ${2:-1})); echo "check: PASS $1"; }
 fail() { FAILED=$((FAILED + ${2:-1})); FAILURES+=("$1"); echo "check: FAIL $1"; }
@@ -203,9 +203,23 @@ panic_watch_stops_silent_vm() {
 	rm -rf "$run"
 }
 
+# admin_tools.sh prints one "admin-tools: ok - ..." or "admin-tools: not
+# ok - ..." line per checked step; each counts.
+admin_tools_result() {
+	local out=$1 rc=$2 np nf
+	np=$(grep -c '^admin-tools: ok - ' "$out")
+	nf=$(grep -c '^admin-tools: not ok - ' "$out")
+	[ "$nf" -gt 0 ] || [ "$rc" -ne 0 ] || [ "$np" -eq 0 ] && cat "$out"
+	[ "$np" -gt 0 ] && pass "admin tools: $np steps of mdevctl, lszcrypt, virsh nodedev (plain kernel)" "$np"
+	[ "$nf" -gt 0 ] && fail "admin tools: $nf steps" "$nf"
+	[ "$np" -gt 0 ] || fail "admin tools: no step ran"
+	[ "$rc" -eq 0 ] || [ "$nf" -gt 0 ] ||
+		fail "admin tools: VM run (exit status or kernel splat)"
+}
+
 step_lab() {
-	local d k rc_warn rc_demo rc_cycle rc_libvirt rc_panic rc_stop_panic
-	local pw pd pc pl
+	local d k rc_warn rc_demo rc_cycle rc_libvirt rc_admin rc_panic
+	local rc_stop_panic pw pd pc pl pa
 	d=$(mktemp -d)
 	echo 'echo WARNING > /sys/kernel/debug/provoke-crash/DIRECT' > "$d/warn.sh"
 	# Kernels and modules first: the VMs below must not build them.
@@ -221,7 +235,10 @@ step_lab() {
 	done
 	# Independent VMs, side by side on the host's CPUs. libvirt runs on
 	# the plain kernel: its daemon needs six minutes to start under KASAN.
-	vm_run debug none "$d/warn.sh" > "$d/warn.out" 2>&1 &
+	# The first two run as "make demo" does (LAB_QUIET): a failed run
+	# must print its console, a good one only the admin session.
+	LAB_QUIET=1 KEEP_CONSOLE=$d/warn.console \
+		vm_run debug none "$d/warn.sh" > "$d/warn.out" 2>&1 &
 	pw=$!
 	# Two panics: with the VM's re-IPL on panic, and with s390's default
 	# (stopped CPUs, where a TCG guest sits until killed). The runner
@@ -234,13 +251,17 @@ step_lab() {
 	VM_TIMEOUT=600 vm_run plain none "$d/stop-panic.sh" \
 		> "$d/stop-panic.out" 2>&1
 	rc_stop_panic=$?
-	vm_run debug project "$LAB/demo.sh" > "$d/demo.out" 2>&1 &
+	LAB_QUIET=1 KEEP_CONSOLE=$d/demo.console \
+		vm_run debug project "$LAB/demo.sh" > "$d/demo.out" 2>&1 &
 	pd=$!
 	vm_run debug project "$LAB/module_cycle.sh" > "$d/cycle.out" 2>&1 &
 	pc=$!
 	LAB_PAYLOAD=$(libvirt_s390x) \
 		vm_run plain project "$LAB/libvirt.sh" > "$d/libvirt.out" 2>&1 &
 	pl=$!
+	LAB_PAYLOAD=$(admin_s390x) \
+		vm_run plain project "$LAB/admin_tools.sh" > "$d/admin.out" 2>&1 &
+	pa=$!
 	wait $pw
 	rc_warn=$?
 	wait $pd
@@ -249,6 +270,8 @@ step_lab() {
 	rc_cycle=$?
 	wait $pl
 	rc_libvirt=$?
+	wait $pa
+	rc_admin=$?
 	if [ $rc_warn -ne 0 ] &&
 	   grep -q '^lab: kernel splat during the run' "$d/warn.out"; then
 		pass "lab: an injected WARNING fails the run"
@@ -262,12 +285,32 @@ step_lab() {
 	panic_result "lab: a panic that stops the CPUs ends the VM there" \
 		"$d/stop-panic.out" $rc_stop_panic 'Kernel panic - not syncing: dumptest'
 	panic_watch_stops_silent_vm
+	if grep -q '^Linux version ' "$d/warn.out" &&
+	   grep -q 'WARNING:' "$d/warn.out"; then
+		pass "lab: a failed quiet run prints its whole console"
+	else
+		cat "$d/warn.out"
+		fail "lab: a failed quiet run prints its whole console"
+	fi
 	vm_result "demo: admin walk-through with our module (debug kernel)" \
 		"$d/demo.out" $rc_demo
+	# quiet: the session is shown, the boot log is not but is in the file
+	if [ $rc_demo -eq 0 ] &&
+	   grep -q '^# echo -5,-6 > /sys/bus/ap/apmask$' "$d/demo.out" &&
+	   ! grep -q '^Linux version ' "$d/demo.out" &&
+	   grep -q "^lab: kernel console of this run: $d/demo.console$" "$d/demo.out" &&
+	   grep -q '^Linux version ' "$d/demo.console" &&
+	   grep -q '^# echo -5,-6 > /sys/bus/ap/apmask$' "$d/demo.console"; then
+		pass "demo: quiet, the session on screen and the console in the file it names"
+	else
+		cat "$d/demo.out"
+		fail "demo: quiet, the session on screen and the console in the file it names"
+	fi
 	vm_result "module: 20 load/use/unload cycles, no leak or splat (debug kernel)" \
 		"$d/cycle.out" $rc_cycle
 	vm_result "libvirt: virsh start --paused, detach-device, attach-device (plain kernel)" \
 		"$d/libvirt.out" $rc_libvirt
+	admin_tools_result "$d/admin.out" $rc_admin
 	rm -rf "$d"
 }
 
@@ -394,6 +437,54 @@ step_selftests() {
 	for ((i = 0; i < n; i++)); do
 		rm -rf "$out.$i"
 	done
+}
+
+# Selftests that make a quick smoke test of a module: the matrix device,
+# an mdev's life, module load and unload.
+DKMS_SMOKE="parent_test mdev_test module_test"
+
+# The module built by DKMS from dkms.conf (lab.sh dkms_build_locked)
+# loads on the plain kernel and passes the smoke selftests.
+step_dkms() {
+	local wd out log ko p t tp tf rc
+	wd=$(workdir)
+	out=$wd/selftests-out
+	log=$(mktemp)
+	if ! ko=$(with_lock dkms_build_locked 2> "$log"); then
+		cat "$log"
+		fail "dkms: dkms add and build against the lab's 6.12 kernel"
+		rm -f "$log"
+		return
+	fi
+	cat "$log"
+	pass "dkms: dkms add and build against the lab's 6.12 kernel"
+	if [ ! -x "$out/parent_test" ] &&
+	   ! with_lock build_selftests "$wd" "$out" > "$log" 2>&1; then
+		cat "$log"
+		fail "dkms: selftest build"
+		rm -f "$log"
+		return
+	fi
+	p=$(mktemp -d)
+	for t in $DKMS_SMOKE; do
+		cp -a "$out/$t" "$p/"
+	done
+	LAB_PAYLOAD=$p vm_run plain "$ko" "$LAB/run_selftests.sh" > "$log" 2>&1
+	rc=$?
+	cat "$log"
+	tp=$(grep -oE '^# Totals: pass:[0-9]+' "$log" | grep -oE '[0-9]+$' |
+	     paste -sd+ | bc)
+	tf=$(grep -oE '^# Totals: pass:[0-9]+ fail:[0-9]+' "$log" |
+	     grep -oE '[0-9]+$' | paste -sd+ | bc)
+	if [ $rc -eq 0 ] && [ "${tp:-0}" -gt 0 ] && [ "${tf:-0}" -eq 0 ] &&
+	   ! grep -q '^lab-selftests: incomplete' "$log" &&
+	   ! grep -qE '^# Totals: .* skip:[1-9]' "$log" &&
+	   grep -q "^lab: kernel .*, vfio_ap module: $ko$" "$log"; then
+		pass "dkms: the DKMS-built module passes $tp smoke selftest cases (plain kernel)"
+	else
+		fail "dkms: the DKMS-built module passes the smoke selftests (plain kernel)"
+	fi
+	rm -rf "$p" "$log"
 }
 
 main_check() {

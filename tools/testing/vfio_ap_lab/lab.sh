@@ -21,24 +21,35 @@ KMAKE=(make -s ARCH=s390 CROSS_COMPILE=$CROSS)
 PACKAGES=(gcc-s390x-linux-gnu linux-source-6.12 qemu-system-misc sparse
 	  flex bison bc libssl-dev libelf-dev cpio xz-utils kmod rsync
 	  python3 python3-docutils perl)
+# ... and those whose recommendations it does not want (dkms recommends
+# the build machine's own kernel headers).
+PACKAGES_ALONE=(dkms)
 
 log() { echo "lab: $*" >&2; }
 die() { echo "lab: error: $*" >&2; exit 1; }
 
 # Install what is missing; apt-get update only when something is.
 cmd_deps() {
-	local missing=() p
+	local missing=() alone=() p
 	for p in "${PACKAGES[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 			grep -q "install ok installed" || missing+=("$p")
 	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	log "installing ${missing[*]}"
+	for p in "${PACKAGES_ALONE[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q "install ok installed" || alone+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && [ ${#alone[@]} -eq 0 ] && return 0
+	log "installing ${missing[*]} ${alone[*]}"
 	local sudo=
 	[ "$(id -u)" -ne 0 ] && sudo=sudo
 	$sudo apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
-		"${missing[@]}" >/dev/null
+	[ ${#missing[@]} -eq 0 ] ||
+		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+			"${missing[@]}" >/dev/null
+	[ ${#alone[@]} -eq 0 ] ||
+		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+			--no-install-recommends "${alone[@]}" >/dev/null
 }
 
 source_tarball() {
@@ -208,7 +219,9 @@ with_lock() {
 		flock 9
 	fi
 	"$@"
+	local rc=$?	# reached with errexit off only, as in check.sh
 	flock -u 9
+	return $rc
 }
 
 fragments_for() {
@@ -297,6 +310,39 @@ build_module_locked() {
 
 cmd_module() {
 	with_lock build_module_locked "${1:-plain}" "${2:-}"
+}
+
+# The module as DKMS builds it from the repository's dkms.conf (issue
+# 11), against the plain kernel: "dkms add" of a copy of the work tree's
+# files (as a clone has them), then "dkms build", in a DKMS tree inside the
+# cache, so the machine's /var/lib/dkms and /usr/src stay untouched.
+# ARCH and CROSS_COMPILE reach kbuild through the environment of the
+# make command dkms.conf gives; the lab kernel checks no module
+# signatures, so dkms is pointed at no sign-file. DKMS's output goes to
+# stderr, the module's path to stdout.
+dkms_build_locked() {
+	local wd out d ver kver
+	wd=$(workdir)
+	out=$(kernel_dir plain)
+	kernel_current "$out" || build_kernel_locked plain >&2
+	d=$wd/dkms
+	rm -rf "$d"
+	mkdir -p "$d/clone" "$d/tree" "$d/src" "$d/install"
+	(cd "$REPO" && git ls-files -z --cached --others --exclude-standard |
+		rsync -a --from0 --ignore-missing-args --files-from=- . "$d/clone/")
+	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$REPO/dkms.conf")
+	kver=$(cat "$out/include/config/kernel.release")
+	local dkms=(env ARCH=s390 CROSS_COMPILE=$CROSS sign_file=/nonexistent
+		    dkms --dkmstree "$d/tree" --sourcetree "$d/src"
+		    --installtree "$d/install")
+	log "dkms add, dkms build vfio_ap/$ver for $kver (s390x)"
+	"${dkms[@]}" add "$d/clone" >&2 &&
+	"${dkms[@]}" build -m vfio_ap -v "$ver" -k "$kver" -a s390x \
+		--kernelsourcedir "$out" >&2 || {
+		cat "$d/tree/vfio_ap/$ver/build/make.log" >&2 2>/dev/null
+		return 1
+	}
+	echo "$d/tree/vfio_ap/$ver/$kver/s390x/module/vfio_ap.ko"
 }
 
 # An apt of its own for Debian's s390x packages, rooted in $1, so the
@@ -414,6 +460,34 @@ libvirt_s390x() {
 	echo "$d"
 }
 
+# What an s390 administrator uses on vfio_ap, for admin_tools.sh (issue
+# 11): s390-tools (lszcrypt, chzdev), mdevctl, and libvirt with its
+# node-device driver and QEMU, every package of their dependency closure
+# unpacked into one root like libvirt_s390x's. Newest for s390x in the
+# lab's sources (bookworm, bookworm-backports); "versions" records what
+# came. A change of ADMIN_PACKAGES fetches again.
+ADMIN_PACKAGES="s390-tools mdevctl libvirt-daemon libvirt-daemon-driver-qemu
+libvirt-daemon-driver-nodedev libvirt-clients qemu-system-s390x"
+
+admin_s390x() {
+	local d=$CACHE/admin-s390x key p
+	key=$(echo $ADMIN_PACKAGES | sha256sum | cut -c1-12)
+	if [ "$(cat "$d/key" 2>/dev/null)" != "$key" ]; then
+		log "fetching s390-tools, mdevctl and libvirt for s390x"
+		backports_root "$d.tmp" $ADMIN_PACKAGES
+		mkdir -p "$d.tmp/out"
+		mv "$d.tmp/root" "$d.tmp/out/root"
+		for p in $ADMIN_PACKAGES; do
+			echo "$p $(dpkg-deb -f "$d.tmp"/cache/archives/"${p}"_*.deb Version)"
+		done > "$d.tmp/out/versions"
+		echo "$key" > "$d.tmp/out/key"
+		rm -rf "$d"
+		mv "$d.tmp/out" "$d"
+		rm -rf "$d.tmp"
+	fi
+	echo "$d"
+}
+
 initramfs() {
 	local bb img key stage
 	bb=$(busybox_bin)
@@ -482,6 +556,18 @@ panic_text() {
 		}' "$1"
 }
 
+# QEMU's console, cleaned of CRs and watched for a panic. timeout's pid
+# is for panic_watch to stop; its status tells a VM that ran into
+# VM_TIMEOUT (124). Called by vm_run, whose qemu array it runs.
+vm_console() {
+	local run=$1
+	( timeout "${VM_TIMEOUT:-1800}" "${qemu[@]}" < /dev/null 2>&1 &
+	  echo $! > "$run/vm.pid"
+	  wait $!
+	  echo $? > "$run/vm.status" ) |
+		sed -u 's/\r$//' | panic_watch "$run"
+}
+
 # vm_run FLAVOUR MODULE SCRIPT [SHELL]
 vm_run() {
 	local flavour=$1 module=$2 script=$3 shell=${4:-0}
@@ -498,7 +584,8 @@ vm_run() {
 		 flock -u 8; with_lock build_module_locked "$flavour"; flock -s 8 ;;
 	reference) ko=$out/drivers/s390/crypto/vfio_ap.ko ;;
 	none) ko= ;;
-	*) die "MODULE must be project, reference or none" ;;
+	/*.ko) ko=$module ;;
+	*) die "MODULE must be project, reference, none or /path/to/vfio_ap.ko" ;;
 	esac
 	[ -z "$ko" ] || cp "$ko" "$run/vfio_ap.ko"
 	# VFIO_MDEV can only be selected, so it is a module next to vfio_ap
@@ -514,6 +601,7 @@ vm_run() {
 		echo "LAB_MODULE=$module"
 		echo "LAB_KERNEL=$flavour"
 		echo "LAB_KVER=$(kernel_version "$(workdir)/lab-src")"
+		echo "LAB_QUIET=${LAB_QUIET:-0}"
 	} > "$run/env"
 	img=$(initramfs)
 	# Under TCG a debug kernel (KASAN, lockdep) with two vCPUs spends
@@ -539,13 +627,20 @@ vm_run() {
 		return 0
 	fi
 	rc=0
-	# timeout's pid is for panic_watch to stop; its status tells a VM
-	# that ran into VM_TIMEOUT (124).
-	( timeout "${VM_TIMEOUT:-1800}" "${qemu[@]}" < /dev/null 2>&1 &
-	  echo $! > "$run/vm.pid"
-	  wait $!
-	  echo $? > "$run/vm.status" ) |
-		sed -u 's/\r$//' | panic_watch "$run" | tee "$console" || true
+	if [ "${LAB_QUIET:-0}" = 1 ]; then
+		# Only the script's output (vm/init copies it to session.log)
+		# is shown; the console goes to a file of its own.
+		console=${KEEP_CONSOLE:-$CACHE/console.log}
+		mkdir -p "$(dirname "$console")"
+		log "kernel console of this run: $console"
+		: > "$run/session.log"
+		vm_console "$run" > "$console" &
+		local vm=$!
+		tail -n +1 -f --pid=$vm "$run/session.log"
+		wait $vm || true
+	else
+		vm_console "$run" | tee "$console" || true
+	fi
 	[ "$(cat "$run/vm.status" 2>/dev/null)" = 124 ] &&
 		log "the VM ran into VM_TIMEOUT (${VM_TIMEOUT:-1800} s)"
 	flock -u 8
@@ -564,7 +659,15 @@ vm_run() {
 		grep -E -n -A3 "$SPLAT_RE" "$console" | head -n 60 >&2
 		[ "$rc" = 0 ] && rc=1
 	fi
-	[ -n "${KEEP_CONSOLE:-}" ] && cp "$console" "$KEEP_CONSOLE"
+	if [ "${LAB_QUIET:-0}" = 1 ]; then
+		if [ "$rc" != 0 ]; then
+			log "the run failed; the whole console ($console) follows"
+			cat "$console"
+		fi
+		log "kernel console of this run: $console"
+	elif [ -n "${KEEP_CONSOLE:-}" ]; then
+		cp "$console" "$KEEP_CONSOLE"
+	fi
 	# What the script left in /lab/out (the writable run share)
 	if [ -n "${LAB_OUTPUT:-}" ] && [ -d "$run/out" ]; then
 		mkdir -p "$LAB_OUTPUT"
@@ -588,6 +691,14 @@ cmd_vm_run() {
 	vm_run "${KERNEL:-plain}" "${MODULE:-project}" "$(realpath "$script")"
 }
 
+# The admin session of demo.sh, without the boot log (LAB_QUIET): the
+# whole console goes to demo-console.log in the cache, and is printed
+# only if the demo fails.
+cmd_demo() {
+	LAB_QUIET=1 KEEP_CONSOLE=${KEEP_CONSOLE:-$CACHE/demo-console.log} \
+		vm_run "${KERNEL:-plain}" "${MODULE:-project}" "$LAB/demo.sh"
+}
+
 cmd_vm_shell() {
 	vm_run "${KERNEL:-plain}" "${MODULE:-project}" /dev/null 1
 }
@@ -601,11 +712,15 @@ main() {
 	module) cmd_deps; cmd_module "$@" ;;
 	vm-run) cmd_deps; cmd_vm_run ;;
 	vm-shell) cmd_deps; cmd_vm_shell ;;
+	demo) cmd_deps; cmd_demo ;;
 	workdir) workdir ;;
 	initramfs) initramfs ;;
 	qemu-s390x) qemu_s390x ;;
 	libvirt-s390x) libvirt_s390x ;;
-	*) die "usage: $0 deps|kernel [plain|debug|cov]|module [plain|debug|cov]|vm-run|vm-shell|workdir" ;;
+	admin-s390x) admin_s390x ;;
+	admin-tools) cmd_deps; LAB_PAYLOAD=$(admin_s390x) vm_run "${KERNEL:-plain}" \
+		"${MODULE:-project}" "$LAB/admin_tools.sh" ;;
+	*) die "usage: $0 deps|kernel [plain|debug|cov]|module [plain|debug|cov]|vm-run|vm-shell|demo|workdir" ;;
 	esac
 }
 
