@@ -55,14 +55,14 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static void check(const char *name, bool ok, const char *detail)
+static void report(const char *name, bool ok, const char *detail)
 {
 	printf("check %s %s %s\n", name, ok ? "ok" : "FAIL", detail);
 	if (!ok)
 		failures++;
 }
 
-static __attribute__((noreturn)) void die(const char *what, int err)
+static void die(const char *what, int err)
 {
 	printf("check %s FAIL %s\n", what, strerror(err < 0 ? -err : err));
 	exit(1);
@@ -353,7 +353,7 @@ static void bench_reset(unsigned int n)
 	snprintf(name, sizeof(name), "reset_%u_each_queue_once", n);
 	snprintf(detail, sizeof(detail), "%u/%u queues reset once, %u other resets",
 		 once, n, other);
-	check(name, once == n && other == 0, detail);
+	report(name, once == n && other == 0, detail);
 }
 
 /* --- CRYCB updates of attached guests --- */
@@ -539,7 +539,7 @@ static void bench_crycb(void)
 			snprintf(path, sizeof(path), MATRIX_DIR "/%s", a->file);
 		t = timed_write(path, val);
 		if (t < 0) {
-			check(a->name, false, strerror(-t));
+			report(a->name, false, strerror(-t));
 			continue;
 		}
 		for (j = 0; j < 2; j++) {
@@ -549,7 +549,7 @@ static void bench_crycb(void)
 			snprintf(detail, sizeof(detail), "guest %u: %d update(s), want %d",
 				 j + 1, seen, a->expect[j]);
 			if (seen != a->expect[j])
-				check(a->name, false, detail);
+				report(a->name, false, detail);
 		}
 	}
 	/* The second child holds the first one's pipe too: stop it first. */
@@ -563,17 +563,17 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
-	if (!strcmp(w, "assign"))
+	if (!strcmp(w, "assign")) {
 		bench_assign();
-	else if (!strcmp(w, "ap_config"))
+	} else if (!strcmp(w, "ap_config")) {
 		bench_ap_config();
-	else if (!strcmp(w, "host_change"))
+	} else if (!strcmp(w, "host_change")) {
 		bench_host_change();
-	else if (!strcmp(w, "reset"))
+	} else if (!strcmp(w, "reset")) {
 		bench_reset(argc > 2 ? atoi(argv[2]) : 16);
-	else if (!strcmp(w, "crycb"))
+	} else if (!strcmp(w, "crycb")) {
 		bench_crycb();
-	else {
+	} else {
 		fprintf(stderr, "usage: %s assign|ap_config|host_change|reset N|crycb\n",
 			argv[0]);
 		return 2;
