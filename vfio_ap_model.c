@@ -315,39 +315,29 @@ static void vfio_ap_owner_update(struct vfio_ap_mdev *m,
 }
 
 /*
- * Only the queues of adapters that came or went, and those of the other
- * adapters over domains that came or went, can change owner.
+ * With the same domains only queues of adapters that came or went can
+ * change owner, else those of any adapter @m had or has.  Visiting the
+ * bound ones costs no more than the queues that exist, under state_lock.
  */
 static void vfio_ap_owners_update(struct vfio_ap_mdev *m,
 				  const struct vfio_ap_apcb *old,
 				  const struct vfio_ap_apcb *new)
 {
 	DECLARE_BITMAP(apm, VFIO_AP_MAX_ADAPTERS);
-	DECLARE_BITMAP(aqm, VFIO_AP_MAX_DOMAINS);
-	DECLARE_BITMAP(both, VFIO_AP_MAX_ADAPTERS);
 	struct vfio_ap_queue *q;
-	unsigned long apid, apqi, qid;
+	unsigned long apid, qid;
 
 	vfio_ap_assert_cfg_locked();
 	vfio_ap_assert_state_locked();
-	bitmap_xor(apm, old->apm, new->apm, VFIO_AP_MAX_ADAPTERS);
-	bitmap_xor(aqm, old->aqm, new->aqm, VFIO_AP_MAX_DOMAINS);
+	if (bitmap_equal(old->aqm, new->aqm, VFIO_AP_MAX_DOMAINS))
+		bitmap_xor(apm, old->apm, new->apm, VFIO_AP_MAX_ADAPTERS);
+	else
+		bitmap_or(apm, old->apm, new->apm, VFIO_AP_MAX_ADAPTERS);
 	for_each_set_bit_inv(apid, apm, VFIO_AP_MAX_ADAPTERS)
 		xa_for_each_range(&vfio_ap_model.queues, qid, q,
 				  AP_MKQID(apid, 0),
 				  AP_MKQID(apid, VFIO_AP_MAX_DOMAINS - 1))
 			vfio_ap_owner_update(m, new, q);
-	if (bitmap_empty(aqm, VFIO_AP_MAX_DOMAINS))
-		return;
-	bitmap_or(both, old->apm, new->apm, VFIO_AP_MAX_ADAPTERS);
-	bitmap_andnot(both, both, apm, VFIO_AP_MAX_ADAPTERS);
-	for_each_set_bit_inv(apid, both, VFIO_AP_MAX_ADAPTERS)
-		for_each_set_bit_inv(apqi, aqm, VFIO_AP_MAX_DOMAINS) {
-			q = xa_load(&vfio_ap_model.queues,
-				    AP_MKQID(apid, apqi));
-			if (q)
-				vfio_ap_owner_update(m, new, q);
-		}
 }
 
 /**
