@@ -93,13 +93,8 @@ lszcrypt_cols() {
 }
 
 echo "### Debian's root, linked into the busybox VM"
-ln -s $R/lib /lib || exit 1
-mkdir -p /usr /var/lib/libvirt /var/log/libvirt/qemu /var/cache/libvirt \
-	/run/libvirt /etc
-ln -s /run /var/run
-for d in bin sbin lib libexec share; do
-	ln -s $R/usr/$d /usr/$d
-done
+. /src/tools/testing/vfio_ap_lab/libvirt_root.sh
+libvirt_root_setup || exit 1
 # s390-tools lives in /sbin; busybox's applets are all in /bin
 for f in $R/sbin/*; do
 	ln -s "$f" /sbin/
@@ -109,21 +104,7 @@ ln -s /proc/self/fd /dev/fd
 ln -s /proc/self/fd/0 /dev/stdin
 ln -s /proc/self/fd/1 /dev/stdout
 ln -s /proc/self/fd/2 /dev/stderr
-cp -a $R/etc/libvirt /etc/libvirt
 cat /lab/payload/versions
-printf 'root:x:0:0:root:/root:/bin/sh\nlibvirt-qemu:x:64055:993::/var/lib/libvirt:/bin/false\n' > /etc/passwd
-printf 'root:x:0:\nkvm:x:993:\nlibvirt-qemu:x:64055:\nlibvirt:x:994:\n' > /etc/group
-cat > /etc/libvirt/qemu.conf <<EOF
-user = "root"
-group = "root"
-dynamic_ownership = 0
-remember_owner = 0
-security_driver = "none"
-namespaces = [ ]
-cgroup_controllers = [ ]
-stdio_handler = "file"
-EOF
-echo 'log_outputs="2:stderr"' >> /etc/libvirt/libvirtd.conf
 
 echo "### the host: two CEX8C adapters in CCA mode, three domains"
 run "echo 'adapters=5-6 domains=4,0x47,0xab control_domains=4,0x47,0xab' > $SIM/config"

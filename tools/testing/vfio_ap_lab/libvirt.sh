@@ -52,30 +52,8 @@ expect_status() {
 }
 
 # Debian's root, unpacked, linked into the busybox VM's own.
-ln -s $R/lib /lib || exit 1
-mkdir -p /usr /var/lib/libvirt /var/log/libvirt/qemu /var/cache/libvirt \
-	/run/libvirt /etc
-ln -s /run /var/run
-for d in bin sbin lib libexec share; do
-	ln -s $R/usr/$d /usr/$d
-done
-cp -a $R/etc/libvirt /etc/libvirt
-# libvirt resolves its default QEMU user and group even when told "root"
-printf 'root:x:0:0:root:/root:/bin/sh\nlibvirt-qemu:x:64055:993::/var/lib/libvirt:/bin/false\n' > /etc/passwd
-printf 'root:x:0:\nkvm:x:993:\nlibvirt-qemu:x:64055:\nlibvirt:x:994:\n' > /etc/group
-# No cgroups, namespaces, labels or virtlogd in this VM: QEMU runs as
-# root with its console log in a file.
-cat > /etc/libvirt/qemu.conf <<EOF
-user = "root"
-group = "root"
-dynamic_ownership = 0
-remember_owner = 0
-security_driver = "none"
-namespaces = [ ]
-cgroup_controllers = [ ]
-stdio_handler = "file"
-EOF
-echo 'log_outputs="2:stderr"' >> /etc/libvirt/libvirtd.conf
+. /src/tools/testing/vfio_ap_lab/libvirt_root.sh
+libvirt_root_setup || exit 1
 
 echo "### the host: adapters 5 and 6 for vfio_ap, one mdev"
 run "echo 'adapters=5-6 domains=4,0xab control_domains=4,0xab' > $SIM/config"
