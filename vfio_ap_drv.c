@@ -48,11 +48,6 @@ static void vfio_ap_queue_arrived(struct vfio_ap_queue *q)
 	struct vfio_ap_mdev *m;
 
 	vfio_ap_assert_cfg_locked();
-	/*
-	 * Binding alone decides: a deconfigured or checkstopped queue answers
-	 * the guest itself, and the AP bus tracks its state.
-	 */
-	vfio_ap_queue_set_usable(q, true);
 	m = vfio_ap_queue_owner(q);
 	if (!m)
 		return;
@@ -79,10 +74,18 @@ static int vfio_ap_queue_probe(struct ap_device *apdev)
 
 	mutex_lock(&vfio_ap_drv.cfg_lock);
 	ret = vfio_ap_queue_add(q);
+	if (ret)
+		goto out_unlock;
+	/*
+	 * Binding alone makes a queue usable: a deconfigured or checkstopped
+	 * queue answers the guest itself, and the AP bus tracks its state.
+	 */
+	ret = vfio_ap_queue_set_usable(q);
 	if (ret) {
-		mutex_unlock(&vfio_ap_drv.cfg_lock);
-		kfree(q);
-		return ret;
+		mutex_lock(&vfio_ap_drv.state_lock);
+		vfio_ap_queue_del(q);
+		mutex_unlock(&vfio_ap_drv.state_lock);
+		goto out_unlock;
 	}
 	dev_set_drvdata(&apdev->device, q);
 	trace_vfio_ap_queue_bind(q->qid, true);
@@ -90,6 +93,11 @@ static int vfio_ap_queue_probe(struct ap_device *apdev)
 	mutex_unlock(&vfio_ap_drv.cfg_lock);
 
 	return 0;
+
+out_unlock:
+	mutex_unlock(&vfio_ap_drv.cfg_lock);
+	kfree(q);
+	return ret;
 }
 
 static void vfio_ap_queue_remove(struct ap_device *apdev)
@@ -99,7 +107,7 @@ static void vfio_ap_queue_remove(struct ap_device *apdev)
 	LIST_HEAD(unpins);
 
 	mutex_lock(&vfio_ap_drv.cfg_lock);
-	vfio_ap_queue_set_usable(q, false);
+	vfio_ap_queue_set_unusable(q);
 	m = vfio_ap_queue_owner(q);
 	/*
 	 * Unplugs the adapter and resets the queues the guest loses.  A queue

@@ -12,6 +12,8 @@
 #include <linux/bitmap.h>
 #include <linux/bitops.h>
 #include <linux/bug.h>
+#include <linux/errno.h>
+#include <linux/gfp.h>
 #include <linux/string.h>
 
 #include "vfio_ap_hotplug.h"
@@ -101,6 +103,12 @@ int vfio_ap_mask_highest_bit(const unsigned long *mask, unsigned int nbits)
 	return -1;
 }
 
+static bool vfio_ap_queue_map_valid(unsigned int apid, unsigned int apqi)
+{
+	return !WARN_ON_ONCE(apid >= VFIO_AP_MAX_ADAPTERS ||
+			     apqi >= VFIO_AP_MAX_DOMAINS);
+}
+
 /**
  * vfio_ap_queue_map_test() - tell whether a queue can be given to a guest
  * @map: the queue map
@@ -112,31 +120,71 @@ int vfio_ap_mask_highest_bit(const unsigned long *mask, unsigned int nbits)
 bool vfio_ap_queue_map_test(const struct vfio_ap_queue_map *map,
 			    unsigned int apid, unsigned int apqi)
 {
-	if (WARN_ON_ONCE(apid >= VFIO_AP_MAX_ADAPTERS ||
-			 apqi >= VFIO_AP_MAX_DOMAINS))
+	if (!vfio_ap_queue_map_valid(apid, apqi) || !map->rows[apid])
 		return false;
-	return test_bit_inv(apqi, map->usable[apid]);
+	return test_bit_inv(apqi, map->rows[apid]);
 }
 
 /**
- * vfio_ap_queue_map_set() - record whether a queue can be given to a guest
+ * vfio_ap_queue_map_add() - record that a queue can be given to a guest
  * @map: the queue map
  * @apid: adapter number
  * @apqi: domain number
- * @usable: true once the queue is bound and working, false otherwise
  *
+ * The first usable queue of an adapter allocates the adapter's row.
  * Not atomic: the caller serializes all updates of @map.
+ *
+ * Context: may sleep.
+ * Return: 0, -EINVAL for an ID out of range, or -ENOMEM with @map unchanged.
  */
-void vfio_ap_queue_map_set(struct vfio_ap_queue_map *map,
-			   unsigned int apid, unsigned int apqi, bool usable)
+int vfio_ap_queue_map_add(struct vfio_ap_queue_map *map,
+			  unsigned int apid, unsigned int apqi)
 {
-	if (WARN_ON_ONCE(apid >= VFIO_AP_MAX_ADAPTERS ||
-			 apqi >= VFIO_AP_MAX_DOMAINS))
+	if (!vfio_ap_queue_map_valid(apid, apqi))
+		return -EINVAL;
+	if (!map->rows[apid]) {
+		map->rows[apid] = bitmap_zalloc(VFIO_AP_MAX_DOMAINS, GFP_KERNEL);
+		if (!map->rows[apid])
+			return -ENOMEM;
+	}
+	__set_bit_inv(apqi, map->rows[apid]);
+	return 0;
+}
+
+/**
+ * vfio_ap_queue_map_remove() - record that a queue cannot go to a guest
+ * @map: the queue map
+ * @apid: adapter number
+ * @apqi: domain number
+ *
+ * The last usable queue of an adapter frees the adapter's row.  Removing
+ * a queue that is not in @map does nothing.  Not atomic, as
+ * vfio_ap_queue_map_add().
+ */
+void vfio_ap_queue_map_remove(struct vfio_ap_queue_map *map,
+			      unsigned int apid, unsigned int apqi)
+{
+	if (!vfio_ap_queue_map_valid(apid, apqi) || !map->rows[apid])
 		return;
-	if (usable)
-		__set_bit_inv(apqi, map->usable[apid]);
-	else
-		__clear_bit_inv(apqi, map->usable[apid]);
+	__clear_bit_inv(apqi, map->rows[apid]);
+	if (bitmap_empty(map->rows[apid], VFIO_AP_MAX_DOMAINS)) {
+		bitmap_free(map->rows[apid]);
+		map->rows[apid] = NULL;
+	}
+}
+
+/**
+ * vfio_ap_queue_map_release() - free every row of a queue map
+ * @map: the queue map; empty afterwards
+ */
+void vfio_ap_queue_map_release(struct vfio_ap_queue_map *map)
+{
+	unsigned int apid;
+
+	for (apid = 0; apid < VFIO_AP_MAX_ADAPTERS; apid++) {
+		bitmap_free(map->rows[apid]);
+		map->rows[apid] = NULL;
+	}
 }
 
 /* Rule 1: the guest only gets assigned resources the host configuration has. */
@@ -159,7 +207,11 @@ static bool vfio_ap_adapter_fully_usable(const struct vfio_ap_queue_map *queues,
 					 unsigned long apid,
 					 const unsigned long *aqm)
 {
-	return bitmap_subset(aqm, queues->usable[apid], VFIO_AP_MAX_DOMAINS);
+	const unsigned long *row = queues->rows[apid];
+
+	if (!row)
+		return bitmap_empty(aqm, VFIO_AP_MAX_DOMAINS);
+	return bitmap_subset(aqm, row, VFIO_AP_MAX_DOMAINS);
 }
 
 /* Rule 2: drop adapters with a missing queue; domains are never dropped. */

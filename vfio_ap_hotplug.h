@@ -36,13 +36,16 @@ struct vfio_ap_apcb {
 
 /**
  * struct vfio_ap_queue_map - which queues vfio_ap can hand to a guest
- * @usable: for each APID, the APQIs (MSB-0) whose queue device is bound to
- *	    vfio_ap and is not known to be broken (checkstopped or deconfigured)
+ * @rows: for each APID, NULL while none of its queues is usable, else the
+ *	  APQIs (MSB-0) of its usable queues
  *
- * 8 KiB; callers keep one instance, not one per mdev.
+ * A host has a few adapters, so a row (32 bytes) is only allocated for an
+ * adapter that has a usable queue: the map costs 2 KiB of pointers plus
+ * 32 bytes per such adapter, not a full 8 KiB table.  Callers keep one
+ * instance, not one per mdev, and free it with vfio_ap_queue_map_release().
  */
 struct vfio_ap_queue_map {
-	unsigned long usable[VFIO_AP_MAX_ADAPTERS][BITS_TO_LONGS(VFIO_AP_MAX_DOMAINS)];
+	unsigned long *rows[VFIO_AP_MAX_ADAPTERS];
 };
 
 /**
@@ -78,8 +81,11 @@ int vfio_ap_mask_highest_bit(const unsigned long *mask, unsigned int nbits);
 
 bool vfio_ap_queue_map_test(const struct vfio_ap_queue_map *map,
 			    unsigned int apid, unsigned int apqi);
-void vfio_ap_queue_map_set(struct vfio_ap_queue_map *map,
-			   unsigned int apid, unsigned int apqi, bool usable);
+int __must_check vfio_ap_queue_map_add(struct vfio_ap_queue_map *map,
+				       unsigned int apid, unsigned int apqi);
+void vfio_ap_queue_map_remove(struct vfio_ap_queue_map *map,
+			      unsigned int apid, unsigned int apqi);
+void vfio_ap_queue_map_release(struct vfio_ap_queue_map *map);
 
 /* --- the engine (vfio_ap_hotplug.c) --- */
 

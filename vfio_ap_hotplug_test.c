@@ -88,20 +88,68 @@ static void expect_apcb(struct kunit *test, const struct vfio_ap_apcb *got,
 	expect_mask(test, "control domains", got->adm, &want->adm);
 }
 
+KUNIT_DEFINE_ACTION_WRAPPER(queue_map_release_action,
+			    vfio_ap_queue_map_release,
+			    struct vfio_ap_queue_map *);
+
+/* Let the test's end free the rows of @map, whatever fails before. */
+static void queue_map_release_at_end(struct kunit *test,
+				     struct vfio_ap_queue_map *map)
+{
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action(test,
+						  queue_map_release_action,
+						  map));
+}
+
+static struct vfio_ap_queue_map *queue_map_new(struct kunit *test)
+{
+	struct vfio_ap_queue_map *map;
+
+	map = kunit_kzalloc(test, sizeof(*map), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, map);
+	queue_map_release_at_end(test, map);
+	return map;
+}
+
+static void queue_map_add(struct kunit *test, struct vfio_ap_queue_map *map,
+			  unsigned int apid, unsigned int apqi)
+{
+	KUNIT_ASSERT_EQ(test, 0, vfio_ap_queue_map_add(map, apid, apqi));
+}
+
 /* Every queue usable except the listed APQNs. */
 static struct vfio_ap_queue_map *queues_all_but(struct kunit *test,
 						const struct id_list *unbound)
 {
-	struct vfio_ap_queue_map *map;
-	unsigned int i;
+	struct vfio_ap_queue_map *map = queue_map_new(test);
+	unsigned int i, apid, apqi;
 
-	map = kunit_kmalloc(test, sizeof(*map), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, map);
-	memset(map, 0xff, sizeof(*map));
+	for (apid = 0; apid < VFIO_AP_MAX_ADAPTERS; apid++)
+		for (apqi = 0; apqi < VFIO_AP_MAX_DOMAINS; apqi++)
+			queue_map_add(test, map, apid, apqi);
 	for (i = 0; i < unbound->n; i++)
-		clear_bit_inv(APQN_APQI(unbound->id[i]),
-			      map->usable[APQN_APID(unbound->id[i])]);
+		vfio_ap_queue_map_remove(map, APQN_APID(unbound->id[i]),
+					 APQN_APQI(unbound->id[i]));
 	return map;
+}
+
+static unsigned int queue_map_weight(const struct vfio_ap_queue_map *map)
+{
+	unsigned int apid, apqi, n = 0;
+
+	for (apid = 0; apid < VFIO_AP_MAX_ADAPTERS; apid++)
+		for (apqi = 0; apqi < VFIO_AP_MAX_DOMAINS; apqi++)
+			n += vfio_ap_queue_map_test(map, apid, apqi);
+	return n;
+}
+
+static unsigned int queue_map_rows(const struct vfio_ap_queue_map *map)
+{
+	unsigned int apid, n = 0;
+
+	for (apid = 0; apid < VFIO_AP_MAX_ADAPTERS; apid++)
+		n += !!map->rows[apid];
+	return n;
 }
 
 /* --- the engine, case by case --- */
@@ -481,14 +529,36 @@ struct small_run {
 	struct vfio_ap_queue_map queues;
 };
 
-static void small_set_queues(struct vfio_ap_queue_map *map, unsigned int bound)
+/*
+ * A queue on domain 200, outside the small world, keeps each adapter's row
+ * allocated: the 2M binding patterns then cost no allocation, and a usable
+ * queue the guest has no domain for must not matter to the engine.
+ */
+#define SMALL_SPARE_APQI	200
+
+static void small_init_queues(struct kunit *test, struct small_run *run)
+{
+	unsigned int a;
+
+	queue_map_release_at_end(test, &run->queues);
+	for (a = 0; a < 3; a++)
+		queue_map_add(test, &run->queues, small_apid[a],
+			      SMALL_SPARE_APQI);
+}
+
+static void small_set_queues(struct kunit *test, struct vfio_ap_queue_map *map,
+			     unsigned int bound)
 {
 	unsigned int a, d;
 
 	for (a = 0; a < 3; a++)
 		for (d = 0; d < 3; d++)
-			vfio_ap_queue_map_set(map, small_apid[a], small_apqi[d],
-					      small_has(bound, 3 * a + d));
+			if (small_has(bound, 3 * a + d))
+				queue_map_add(test, map, small_apid[a],
+					      small_apqi[d]);
+			else
+				vfio_ap_queue_map_remove(map, small_apid[a],
+							 small_apqi[d]);
 }
 
 /* Compare one engine result with the model; false and a message if not. */
@@ -538,6 +608,7 @@ static void compute_guest_exhaustive_test(struct kunit *test)
 
 	run = kunit_kzalloc(test, sizeof(*run), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, run);
+	small_init_queues(test, run);
 
 	for (config = 0; config < 4096; config++) {
 		asg_apm = config & 7;
@@ -552,7 +623,7 @@ static void compute_guest_exhaustive_test(struct kunit *test)
 		for (bound = 0; bound < 512; bound++) {
 			small_to_mask(old.apm, small_apid, run->old.apm);
 			small_to_mask(old.aqm, small_apqi, run->old.aqm);
-			small_set_queues(&run->queues, bound);
+			small_set_queues(test, &run->queues, bound);
 
 			vfio_ap_compute_guest(&run->assigned, &run->host,
 					      &run->queues, &run->old,
@@ -626,6 +697,20 @@ static void control_domains_exhaustive_test(struct kunit *test)
 	}
 }
 
+static void expect_queue_maps_equal(struct kunit *test,
+				    const struct vfio_ap_queue_map *a,
+				    const struct vfio_ap_queue_map *b)
+{
+	unsigned int apid, apqi;
+
+	for (apid = 0; apid < VFIO_AP_MAX_ADAPTERS; apid++)
+		for (apqi = 0; apqi < VFIO_AP_MAX_DOMAINS; apqi++)
+			KUNIT_EXPECT_EQ_MSG(test,
+					    vfio_ap_queue_map_test(a, apid, apqi),
+					    vfio_ap_queue_map_test(b, apid, apqi),
+					    "queue %02x.%04x", apid, apqi);
+}
+
 /* --- several mdevs, one host --- */
 
 static void shared_host_test(struct kunit *test)
@@ -658,9 +743,7 @@ static void shared_host_test(struct kunit *test)
 
 	ids_to_apcb(&host_ids, &host);
 	queues = queues_all_but(test, &unbound);
-	queues_copy = kunit_kmalloc(test, sizeof(*queues), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, queues_copy);
-	memcpy(queues_copy, queues, sizeof(*queues));
+	queues_copy = queues_all_but(test, &unbound);
 	host_copy = host;
 
 	for (i = 0; i < ARRAY_SIZE(mdev_ids); i++) {
@@ -673,7 +756,7 @@ static void shared_host_test(struct kunit *test)
 
 	/* The inputs are shared, so the engine must leave them alone. */
 	KUNIT_EXPECT_MEMEQ(test, &host, &host_copy, sizeof(host));
-	KUNIT_EXPECT_MEMEQ(test, queues, queues_copy, sizeof(*queues));
+	expect_queue_maps_equal(test, queues, queues_copy);
 
 	/* Adapter 1 leaves the host: only the mdevs that had it lose it. */
 	clear_bit_inv(1, host.apm);
@@ -855,32 +938,62 @@ static void queue_map_test(struct kunit *test)
 		APQN(0, 0), APQN(0, 255), APQN(255, 0), APQN(255, 255),
 		APQN(63, 64), APQN(64, 63),
 	};
-	struct vfio_ap_queue_map *map;
+	struct vfio_ap_queue_map *map = queue_map_new(test);
 	unsigned int i, apid, apqi;
 
-	map = kunit_kzalloc(test, sizeof(*map), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, map);
+	for (i = 0; i < ARRAY_SIZE(corners); i++) {
+		apid = APQN_APID(corners[i]);
+		apqi = APQN_APQI(corners[i]);
+		KUNIT_EXPECT_FALSE(test, vfio_ap_queue_map_test(map, apid, apqi));
+		queue_map_add(test, map, apid, apqi);
+		/* Adding twice is the same as once. */
+		queue_map_add(test, map, apid, apqi);
+		KUNIT_EXPECT_TRUE(test, vfio_ap_queue_map_test(map, apid, apqi));
+		/* Same layout as the masks: the bit is set_bit_inv(apqi). */
+		KUNIT_EXPECT_TRUE(test, test_bit_inv(apqi, map->rows[apid]));
+		KUNIT_EXPECT_EQ(test, queue_map_weight(map), i + 1);
+	}
+	/* Adapters 0, 255, 63 and 64: one row each, none for the others. */
+	KUNIT_EXPECT_EQ(test, queue_map_rows(map), 4);
 
 	for (i = 0; i < ARRAY_SIZE(corners); i++) {
 		apid = APQN_APID(corners[i]);
 		apqi = APQN_APQI(corners[i]);
+		vfio_ap_queue_map_remove(map, apid, apqi);
+		vfio_ap_queue_map_remove(map, apid, apqi);
 		KUNIT_EXPECT_FALSE(test, vfio_ap_queue_map_test(map, apid, apqi));
-		vfio_ap_queue_map_set(map, apid, apqi, true);
-		KUNIT_EXPECT_TRUE(test, vfio_ap_queue_map_test(map, apid, apqi));
-		/* Same layout as the masks: the bit is set_bit_inv(apqi). */
-		KUNIT_EXPECT_TRUE(test, test_bit_inv(apqi, map->usable[apid]));
-		KUNIT_EXPECT_EQ(test,
-				bitmap_weight(&map->usable[0][0],
-					      VFIO_AP_MAX_ADAPTERS * NBITS), i + 1);
+		KUNIT_EXPECT_EQ(test, queue_map_weight(map),
+				ARRAY_SIZE(corners) - i - 1);
 	}
-	for (i = 0; i < ARRAY_SIZE(corners); i++) {
-		apid = APQN_APID(corners[i]);
-		apqi = APQN_APQI(corners[i]);
-		vfio_ap_queue_map_set(map, apid, apqi, false);
-		KUNIT_EXPECT_FALSE(test, vfio_ap_queue_map_test(map, apid, apqi));
-	}
-	KUNIT_EXPECT_TRUE(test, bitmap_empty(&map->usable[0][0],
-					     VFIO_AP_MAX_ADAPTERS * NBITS));
+	/* The last queue of an adapter gives its row back. */
+	KUNIT_EXPECT_EQ(test, queue_map_rows(map), 0);
+}
+
+/*
+ * An adapter without any usable queue has no row: the engine must still
+ * drop it when the guest has domains, and keep it when it has none.
+ */
+static void adapter_without_row_test(struct kunit *test)
+{
+	static const struct apcb_ids with_domain = APCB(IDS(3), IDS(7), IDS());
+	static const struct apcb_ids no_domain = APCB(IDS(3), IDS(), IDS(7));
+	static const struct apcb_ids host_ids = APCB(IDS(3), IDS(7), IDS(7));
+	static const struct apcb_ids nothing = APCB(IDS(), IDS(7), IDS());
+	struct vfio_ap_queue_map *queues = queue_map_new(test);
+	struct vfio_ap_apcb assigned, host, old = {};
+	struct vfio_ap_plug_result res;
+
+	ids_to_apcb(&host_ids, &host);
+	/* A usable queue of another adapter must not help adapter 3. */
+	queue_map_add(test, queues, 4, 7);
+
+	ids_to_apcb(&with_domain, &assigned);
+	vfio_ap_compute_guest(&assigned, &host, queues, &old, &res);
+	expect_apcb(test, &res.guest, &nothing);
+
+	ids_to_apcb(&no_domain, &assigned);
+	vfio_ap_compute_guest(&assigned, &host, queues, &old, &res);
+	expect_apcb(test, &res.guest, &no_domain);
 }
 
 /* --- vfio_ap_id_change_shows() --- */
@@ -915,8 +1028,7 @@ static void id_change_shows_test(struct kunit *test)
 	u32 seed = 0x2545f491;
 	bool assign, shows;
 
-	queues = kunit_kzalloc(test, sizeof(*queues), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, queues);
+	queues = queue_map_new(test);
 	for (round = 0; round < 1000; round++) {
 		vfio_ap_apcb_clear(&assigned);
 		vfio_ap_apcb_clear(&host);
@@ -929,8 +1041,11 @@ static void id_change_shows_test(struct kunit *test)
 			}
 		for (a = 0; a < ARRAY_SIZE(ids); a++)
 			for (d = 0; d < ARRAY_SIZE(ids); d++)
-				vfio_ap_queue_map_set(queues, ids[a], ids[d],
-						      xorshift(&seed) % 4);
+				if (xorshift(&seed) % 4)
+					queue_map_add(test, queues, ids[a], ids[d]);
+				else
+					vfio_ap_queue_map_remove(queues, ids[a],
+								 ids[d]);
 		vfio_ap_compute_guest(&assigned, &host, queues, &none, &before);
 		for (kind = 0; kind < 3; kind++)
 			for (i = 0; i < 2 * ARRAY_SIZE(ids); i++) {
@@ -971,6 +1086,7 @@ static struct kunit_case vfio_ap_hotplug_test_cases[] = {
 	KUNIT_CASE_PARAM(mask_highest_bit_test, highest_gen_params),
 	KUNIT_CASE(apcb_helpers_test),
 	KUNIT_CASE(queue_map_test),
+	KUNIT_CASE(adapter_without_row_test),
 	KUNIT_CASE(id_change_shows_test),
 	{}
 };

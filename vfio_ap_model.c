@@ -269,21 +269,36 @@ struct vfio_ap_queue *vfio_ap_queue_lookup(unsigned long apid,
 }
 
 /**
- * vfio_ap_queue_set_usable() - record whether a guest may get a queue
+ * vfio_ap_queue_set_usable() - record that a guest may get a newly bound queue
  * @q: the queue
- * @usable: true once it is bound; false when it goes, or when a reset
- *	    could not bring it to a clean state
+ *
+ * Takes effect at the next guest refresh.
+ *
+ * Context: cfg_lock held; may sleep.
+ * Return: 0, or -ENOMEM if the queue map could not grow.
+ */
+int vfio_ap_queue_set_usable(struct vfio_ap_queue *q)
+{
+	vfio_ap_assert_cfg_locked();
+	return vfio_ap_queue_map_add(&vfio_ap_model.queue_map,
+				     vfio_ap_qid_apid(q->qid),
+				     vfio_ap_qid_apqi(q->qid));
+}
+
+/**
+ * vfio_ap_queue_set_unusable() - record that a guest may not get a queue
+ * @q: the queue; it goes, or a reset could not bring it to a clean state
  *
  * Takes effect at the next guest refresh.
  *
  * Context: cfg_lock held.
  */
-void vfio_ap_queue_set_usable(struct vfio_ap_queue *q, bool usable)
+void vfio_ap_queue_set_unusable(struct vfio_ap_queue *q)
 {
 	vfio_ap_assert_cfg_locked();
-	vfio_ap_queue_map_set(&vfio_ap_model.queue_map,
-			      vfio_ap_qid_apid(q->qid),
-			      vfio_ap_qid_apqi(q->qid), usable);
+	vfio_ap_queue_map_remove(&vfio_ap_model.queue_map,
+				 vfio_ap_qid_apid(q->qid),
+				 vfio_ap_qid_apqi(q->qid));
 }
 
 /* --- the mdevs and what is assigned to them --- */
@@ -455,4 +470,5 @@ void vfio_ap_model_compute_guest(const struct vfio_ap_apcb *grant,
 void vfio_ap_model_exit(void)
 {
 	xa_destroy(&vfio_ap_model.queues);
+	vfio_ap_queue_map_release(&vfio_ap_model.queue_map);
 }

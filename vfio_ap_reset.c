@@ -67,7 +67,7 @@ static void vfio_ap_reset_withhold(struct vfio_ap_queue *q,
 			vfio_ap_qid_apid(q->qid), vfio_ap_qid_apqi(q->qid),
 			q->reset_rc);
 	q->reset_stuck = true;
-	vfio_ap_queue_set_usable(q, false);
+	vfio_ap_queue_set_unusable(q);
 }
 
 static void vfio_ap_reset_finish(struct vfio_ap_queue *q,
