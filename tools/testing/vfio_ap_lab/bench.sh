@@ -56,7 +56,7 @@ bench_table() {
 	function median(a, n) {
 		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 	}
-	($3 == "time" || $3 == "size") && NF == 5 {
+	($3 == "time" || $3 == "size" || $3 == "num") && NF == 5 {
 		k = $3 " " $4
 		if (!(k in seen)) { seen[k] = 1; order[++nk] = k }
 		v[$1, k, ++n[$1, k]] = $5
@@ -69,7 +69,7 @@ bench_table() {
 			k = order[i]
 			split(k, kk, " ")
 			scale = kk[1] == "time" ? 1e6 : 1
-			unit = kk[1] == "time" ? "ms" : "bytes"
+			unit = kk[1] == "time" ? "ms" : kk[1] == "size" ? "bytes" : "calls"
 			for (m = 1; m <= 2; m++) {
 				mod = m == 1 ? "ours" : "ref"
 				c = n[mod, k]

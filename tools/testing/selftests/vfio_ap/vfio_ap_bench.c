@@ -225,18 +225,25 @@ static int64_t callback_ns(void)
 	return sum;
 }
 
+/* Time, the driver's own share of it, and the resets the change cost. */
 static void host_change(const char *file, const char *id, const char *metric)
 {
+	static struct ap_counters c;
 	char path[128];
 	int64_t t;
 
 	snprintf(path, sizeof(path), AP_SIM_DIR "/%s", file);
 	callback_ns();
+	if (counters_zero())
+		die("zero counters", errno);
 	t = timed_write(path, id);
 	if (t < 0)
 		die(file, t);
+	if (counters_snap(&c))
+		die("counters", errno);
 	printf("time %s_write %lld\n", metric, (long long)t);
 	printf("time %s_callbacks %lld\n", metric, (long long)callback_ns());
+	printf("num %s_zapq %lu\n", metric, counters_zapq_total(&c));
 }
 
 /* Mdev k of 64: adapter k % 16, domains 4 * (k / 16) .. + 3. */
