@@ -116,7 +116,7 @@ main_bench() {
 	local wd tmp raw rc start
 	start=$(date +%s)
 	cmd_deps || exit 1
-	wd=$(workdir)
+	wd=$(treedir)
 	tmp=$(mktemp -d)
 	if ! bench_build "$wd" "$tmp/payload" > "$tmp/build.log" 2>&1; then
 		cat "$tmp/build.log"
@@ -161,7 +161,7 @@ main_bench() {
 main_switch() {
 	local order=${1:-alternate} n=${2:-12} wd tmp rc
 	cmd_deps || exit 1
-	wd=$(workdir)
+	wd=$(treedir)
 	tmp=$(mktemp -d)
 	if ! bench_build "$wd" "$tmp/payload" debug > "$tmp/build.log" 2>&1; then
 		cat "$tmp/build.log"

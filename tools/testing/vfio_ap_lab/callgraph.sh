@@ -24,7 +24,7 @@ if [ "${1:-}" = -v ]; then
 	verbose=1
 	shift
 fi
-dir=${1:-$("$LAB/lab.sh" workdir)/mod-plain}
+dir=${1:-$("$LAB/lab.sh" treedir)/mod-plain}
 
 # Layer of each file, from the top; a file not listed is a leaf.
 layer() {

@@ -128,7 +128,7 @@ intree_build_locked() {
 
 step_kunit() {
 	local wd src log ran passed failed
-	wd=$(workdir)
+	wd=$(treedir)
 	src=$wd/intree-src
 	log=$(mktemp)
 	with_lock kunit_run_locked "$wd" "$src" > "$log" 2>&1
@@ -388,7 +388,7 @@ lockdep_saw() {
 step_selftests() {
 	local wd out log tp tf ts n i rc=0 k=${SELFTEST_KERNEL:-debug}
 	local -a pids
-	wd=$(workdir)
+	wd=$(treedir)
 	out=$wd/selftests-out
 	log=$(mktemp)
 	# Kernel and module first: the VMs below must not both build them.
@@ -447,7 +447,7 @@ DKMS_SMOKE="parent_test mdev_test module_test"
 # loads on the plain kernel and passes the smoke selftests.
 step_dkms() {
 	local wd out log ko p t tp tf rc
-	wd=$(workdir)
+	wd=$(treedir)
 	out=$wd/selftests-out
 	log=$(mktemp)
 	if ! ko=$(with_lock dkms_build_locked 2> "$log"); then

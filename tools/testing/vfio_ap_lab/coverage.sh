@@ -196,7 +196,7 @@ main_coverage() {
 	local wd tmp failed start srcs rc=0
 	start=$(date +%s)
 	cmd_deps || exit 1
-	wd=$(workdir)
+	wd=$(treedir)
 	tmp=$(mktemp -d)
 	rm -rf "$COV"
 	mkdir -p "$COV/raw" "$COV/logs"

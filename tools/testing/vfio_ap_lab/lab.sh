@@ -92,11 +92,26 @@ workdir() {
 	echo "$CACHE/k-$(kernel_version "$p")-$(config_key)"
 }
 
+# What is built from one work tree's sources (our module, the in-tree
+# copy for KUnit and the selftests, their outputs) lives in a directory
+# of that tree's own: work trees that share a cache must never build into,
+# or load, each other's module. The kernels stay shared.
+treedir() {
+	local d
+	d=$(workdir)/tree-$(printf '%s' "$REPO" | sha256sum | cut -c1-12)
+	mkdir -p "$d"
+	touch "$d"
+	echo "$d"
+}
+
 # Work directories of older config fragments, unused for an hour, go:
-# each holds a few GiB of kernel builds.
+# each holds a few GiB of kernel builds. So do the tree directories of
+# work trees unused for a day (a removed clone's, say).
 prune_workdirs() {
 	find "$CACHE" -maxdepth 1 -name 'k-*' -type d -mmin +60 \
 		-not -path "$(workdir)" -exec rm -rf {} + 2>/dev/null || true
+	find "$(workdir)" -maxdepth 1 -name 'tree-*' -type d -mmin +1440 \
+		-exec rm -rf {} + 2>/dev/null || true
 }
 
 # Replace $2 with $1 unless equal; a new inode keeps hard links intact.
@@ -298,7 +313,7 @@ build_module_locked() {
 	wd=$(workdir)
 	out=$(kernel_dir "$flavour")
 	[ -f "$out/vmlinux" ] || build_kernel_locked "$flavour"
-	mod=$wd/mod-$flavour
+	mod=$(treedir)/mod-$flavour
 	mkdir -p "$mod"
 	rsync -a --delete --include='vfio_ap_*.[ch]' --include=Kbuild \
 		--exclude='*' --filter='P *.o' --filter='P *.ko' \
@@ -321,11 +336,10 @@ cmd_module() {
 # signatures, so dkms is pointed at no sign-file. DKMS's output goes to
 # stderr, the module's path to stdout.
 dkms_build_locked() {
-	local wd out d ver kver
-	wd=$(workdir)
+	local out d ver kver
 	out=$(kernel_dir plain)
 	kernel_current "$out" || build_kernel_locked plain >&2
-	d=$wd/dkms
+	d=$(treedir)/dkms
 	rm -rf "$d"
 	mkdir -p "$d/clone" "$d/tree" "$d/src" "$d/install"
 	(cd "$REPO" && git ls-files -z --cached --others --exclude-standard |
@@ -580,7 +594,7 @@ vm_run() {
 		{ flock -u 8; with_lock build_kernel_locked "$flavour"; flock -s 8; }
 	run=$(mktemp -d "$CACHE/runs/run.XXXXXX")
 	case $module in
-	project) ko=$(workdir)/mod-$flavour/vfio_ap.ko
+	project) ko=$(treedir)/mod-$flavour/vfio_ap.ko
 		 flock -u 8; with_lock build_module_locked "$flavour"; flock -s 8 ;;
 	reference) ko=$out/drivers/s390/crypto/vfio_ap.ko ;;
 	none) ko= ;;
@@ -714,13 +728,14 @@ main() {
 	vm-shell) cmd_deps; cmd_vm_shell ;;
 	demo) cmd_deps; cmd_demo ;;
 	workdir) workdir ;;
+	treedir) treedir ;;
 	initramfs) initramfs ;;
 	qemu-s390x) qemu_s390x ;;
 	libvirt-s390x) libvirt_s390x ;;
 	admin-s390x) admin_s390x ;;
 	admin-tools) cmd_deps; LAB_PAYLOAD=$(admin_s390x) vm_run "${KERNEL:-plain}" \
 		"${MODULE:-project}" "$LAB/admin_tools.sh" ;;
-	*) die "usage: $0 deps|kernel [plain|debug|cov]|module [plain|debug|cov]|vm-run|vm-shell|demo|workdir" ;;
+	*) die "usage: $0 deps|kernel [plain|debug|cov]|module [plain|debug|cov]|vm-run|vm-shell|demo|workdir|treedir" ;;
 	esac
 }
 
