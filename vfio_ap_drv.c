@@ -344,13 +344,16 @@ static int __init vfio_ap_init(void)
 	ret = mdev_register_driver(&vfio_ap_mdev_driver);
 	if (ret)
 		goto err_queue_driver;
+	/* Before the parent: its mdevs put their directories there. */
+	vfio_ap_debugfs_init(vfio_ap_queue_driver.driver.bus);
 	ret = vfio_ap_register_parent();
 	if (ret)
-		goto err_mdev_driver;
+		goto err_debugfs;
 
 	return 0;
 
-err_mdev_driver:
+err_debugfs:
+	vfio_ap_debugfs_exit();
 	mdev_unregister_driver(&vfio_ap_mdev_driver);
 err_queue_driver:
 	ap_driver_unregister(&vfio_ap_queue_driver);
@@ -372,6 +375,7 @@ err_root:
 static void __exit vfio_ap_exit(void)
 {
 	mdev_unregister_parent(&vfio_ap_matrix_dev->parent);
+	vfio_ap_debugfs_exit();
 	mdev_unregister_driver(&vfio_ap_mdev_driver);
 	ap_driver_unregister(&vfio_ap_queue_driver);
 	vfio_ap_matrix_destroy();

@@ -2,7 +2,8 @@
 /*
  * Sysfs input and output: parses the IDs and masks user space writes and
  * formats the matrices and masks it reads, in the formats of the ABI.  Also
- * the bounded ID range lists the driver's log lines name APQNs with.
+ * the bounded ID range lists the driver's log lines name APQNs with, and
+ * the lines of the debugfs view of what a guest lacks.
  */
 
 #include <linux/bitmap.h>
@@ -417,4 +418,84 @@ void vfio_ap_apqns_text(struct vfio_ap_apqns_text *text,
 {
 	vfio_ap_format_id_ranges(text->apids, sizeof(text->apids), apm, 2);
 	vfio_ap_format_id_ranges(text->apqis, sizeof(text->apqis), aqm, 4);
+}
+
+/* "adapter 05: ", "domain 0004: " or "control domain 0004: " */
+static bool vfio_ap_out_why_id(struct vfio_ap_out *out,
+			       const struct vfio_ap_why_line *line)
+{
+	switch (line->kind) {
+	case VFIO_AP_WHY_ADAPTER:
+		return vfio_ap_out_line(out, "adapter %02x: ", line->id);
+	case VFIO_AP_WHY_DOMAIN:
+		return vfio_ap_out_line(out, "domain %04x: ", line->id);
+	default:
+		return vfio_ap_out_line(out, "control domain %04x: ", line->id);
+	}
+}
+
+/* What is wrong with queue @line->id.@line->apqi, and the newline. */
+static bool vfio_ap_out_why_queue(struct vfio_ap_out *out,
+				  const struct vfio_ap_why_line *line,
+				  const char *driver)
+{
+	if (!vfio_ap_out_line(out, "queue %02x.%04x ", line->id, line->apqi))
+		return false;
+	switch (line->reason) {
+	case VFIO_AP_WHY_QUEUE_DRIVER:
+		if (!driver || !*driver)
+			return vfio_ap_out_line(out, "is bound to no driver\n");
+		return vfio_ap_out_line(out, "is bound to %s, not vfio_ap\n",
+					driver);
+	case VFIO_AP_WHY_QUEUE_NO_DEVICE:
+		return vfio_ap_out_line(out, "has no device on the AP bus\n");
+	case VFIO_AP_WHY_RESET_FAILED:
+		return vfio_ap_out_line(out, "withheld: reset failed, response code 0x%02x\n",
+					line->rc);
+	case VFIO_AP_WHY_RESET_TIMEOUT:
+		return vfio_ap_out_line(out, "withheld: reset timed out, response code 0x%02x\n",
+					line->rc);
+	default:
+		return vfio_ap_out_line(out, "is not usable\n");
+	}
+}
+
+/**
+ * vfio_ap_format_why() - format one line of the not_in_guest view
+ * @buf: output buffer
+ * @size: size of @buf; VFIO_AP_WHY_LINE_LEN fits every line
+ * @line: what the guest lacks and why, or NULL if it lacks nothing
+ * @driver: for %VFIO_AP_WHY_QUEUE_DRIVER, the name of the queue's driver;
+ *	    NULL or "" if it has none
+ *
+ * One line per assigned ID, or per queue that keeps an adapter out, e.g.
+ * "adapter 05: queue 05.0004 is bound to cex4queue, not vfio_ap"; IDs are
+ * hex with 2 digits for adapters and 4 for domains, as sysfs shows them.
+ * Without @line the line is "nothing missing".  A line that does not fit
+ * is left out whole.
+ *
+ * Return: number of characters written, not counting the terminating NUL.
+ */
+int vfio_ap_format_why(char *buf, size_t size,
+		       const struct vfio_ap_why_line *line,
+		       const char *driver)
+{
+	struct vfio_ap_out out;
+	bool fits;
+
+	if (!vfio_ap_out_init(&out, buf, size))
+		return 0;
+	if (!line)
+		fits = vfio_ap_out_line(&out, "nothing missing\n");
+	else if (!vfio_ap_out_why_id(&out, line))
+		fits = false;
+	else if (line->reason == VFIO_AP_WHY_NOT_IN_HOST)
+		fits = vfio_ap_out_line(&out, "not in the host's AP configuration\n");
+	else if (line->reason == VFIO_AP_WHY_PENDING)
+		fits = vfio_ap_out_line(&out, "waits for the AP bus to finish its scan\n");
+	else
+		fits = vfio_ap_out_why_queue(&out, line, driver);
+	if (!fits)
+		vfio_ap_out_init(&out, buf, size);
+	return out.len;
 }

@@ -2,8 +2,9 @@
 /*
  * KUnit tests for the sysfs parsers and formatters.  Every expected string
  * and error code is written out by hand from abi.md section 2 (and, for
- * numbers, from kstrtoul()'s documented behaviour), never captured from the
- * code under test.
+ * numbers, from kstrtoul()'s documented behaviour), or for the lines of the
+ * not_in_guest view from the administrator's guide, never captured from
+ * the code under test.
  */
 
 #include <kunit/test.h>
@@ -695,6 +696,113 @@ static void format_id_ranges_bound_test(struct kunit *test)
 	}
 }
 
+/* --- vfio_ap_format_why() --- */
+
+#define LINE(k, r, i, q, c)	{ .kind = VFIO_AP_WHY_##k, \
+				  .reason = VFIO_AP_WHY_##r, .id = (i), \
+				  .apqi = (q), .rc = (c) }
+
+struct why_case {
+	const char *desc;
+	bool nothing;			/* format the "nothing missing" line */
+	struct vfio_ap_why_line line;
+	const char *driver;
+	size_t size;			/* 0: VFIO_AP_WHY_LINE_LEN */
+	const char *want;
+};
+
+/* The lines Documentation/arch/s390/vfio-ap.rst explains, and the edges. */
+static const struct why_case why_cases[] = {
+	{ .desc = "nothing missing", .nothing = true,
+	  .want = "nothing missing\n" },
+	{ .desc = "adapter not in the host",
+	  .line = LINE(ADAPTER, NOT_IN_HOST, 8, 0, 0),
+	  .want = "adapter 08: not in the host's AP configuration\n" },
+	{ .desc = "domain not in the host",
+	  .line = LINE(DOMAIN, NOT_IN_HOST, 3, 0, 0),
+	  .want = "domain 0003: not in the host's AP configuration\n" },
+	{ .desc = "control domain not in the host",
+	  .line = LINE(CONTROL_DOMAIN, NOT_IN_HOST, 0xff, 0, 0),
+	  .want = "control domain 00ff: not in the host's AP configuration\n" },
+	{ .desc = "pending",
+	  .line = LINE(ADAPTER, PENDING, 0xff, 0, 0),
+	  .want = "adapter ff: waits for the AP bus to finish its scan\n" },
+	{ .desc = "pending domain",
+	  .line = LINE(DOMAIN, PENDING, 0x47, 0, 0),
+	  .want = "domain 0047: waits for the AP bus to finish its scan\n" },
+	{ .desc = "queue of another driver",
+	  .line = LINE(ADAPTER, QUEUE_DRIVER, 5, 4, 0), .driver = "cex4queue",
+	  .want = "adapter 05: queue 05.0004 is bound to cex4queue, not vfio_ap\n" },
+	{ .desc = "queue of no driver",
+	  .line = LINE(ADAPTER, QUEUE_DRIVER, 6, 0xab, 0), .driver = "",
+	  .want = "adapter 06: queue 06.00ab is bound to no driver\n" },
+	{ .desc = "queue of no driver, NULL",
+	  .line = LINE(ADAPTER, QUEUE_DRIVER, 6, 0xab, 0),
+	  .want = "adapter 06: queue 06.00ab is bound to no driver\n" },
+	{ .desc = "queue without a device",
+	  .line = LINE(ADAPTER, QUEUE_NO_DEVICE, 0, 0xff, 0),
+	  .want = "adapter 00: queue 00.00ff has no device on the AP bus\n" },
+	{ .desc = "reset failed",
+	  .line = LINE(ADAPTER, RESET_FAILED, 5, 4, 6),
+	  .want = "adapter 05: queue 05.0004 withheld: reset failed, response code 0x06\n" },
+	{ .desc = "reset timed out",
+	  .line = LINE(ADAPTER, RESET_TIMEOUT, 0xab, 0x47, 2),
+	  .want = "adapter ab: queue ab.0047 withheld: reset timed out, response code 0x02\n" },
+	{ .desc = "queue unusable otherwise",
+	  .line = LINE(ADAPTER, QUEUE_UNUSABLE, 1, 2, 0),
+	  .want = "adapter 01: queue 01.0002 is not usable\n" },
+	{ .desc = "exactly the room it needs",
+	  .line = LINE(ADAPTER, NOT_IN_HOST, 8, 0, 0), .size = 48,
+	  .want = "adapter 08: not in the host's AP configuration\n" },
+	{ .desc = "one byte short: nothing, not half a line",
+	  .line = LINE(ADAPTER, NOT_IN_HOST, 8, 0, 0), .size = 47,
+	  .want = "" },
+	{ .desc = "queue line one byte short",
+	  .line = LINE(ADAPTER, QUEUE_NO_DEVICE, 0, 0xff, 0), .size = 54,
+	  .want = "" },
+};
+
+KUNIT_ARRAY_PARAM_DESC(why, why_cases, desc);
+
+static void format_why_test(struct kunit *test)
+{
+	const struct why_case *c = test->param_value;
+	size_t size = c->size ?: VFIO_AP_WHY_LINE_LEN;
+	char *buf = guarded_buf(test, size);
+
+	expect_output(test, buf, size,
+		      vfio_ap_format_why(buf, size, c->nothing ? NULL : &c->line,
+					 c->driver),
+		      c->want);
+}
+
+/* VFIO_AP_WHY_LINE_LEN promises room for a driver name of 63 characters. */
+static void format_why_long_driver_test(struct kunit *test)
+{
+	static const struct vfio_ap_why_line line =
+		LINE(ADAPTER, QUEUE_DRIVER, 0xff, 0xff, 0);
+	char *buf = guarded_buf(test, VFIO_AP_WHY_LINE_LEN);
+	char driver[64], want[VFIO_AP_WHY_LINE_LEN + 64];
+
+	memset(driver, 'd', sizeof(driver) - 1);
+	driver[sizeof(driver) - 1] = '\0';
+	snprintf(want, sizeof(want),
+		 "adapter ff: queue ff.00ff is bound to %s, not vfio_ap\n",
+		 driver);
+	expect_output(test, buf, VFIO_AP_WHY_LINE_LEN,
+		      vfio_ap_format_why(buf, VFIO_AP_WHY_LINE_LEN, &line,
+					 driver),
+		      want);
+}
+
+static void format_why_zero_size_test(struct kunit *test)
+{
+	char buf[1] = { CANARY };
+
+	KUNIT_EXPECT_EQ(test, vfio_ap_format_why(buf, 0, NULL, NULL), 0);
+	KUNIT_EXPECT_EQ(test, buf[0], (char)CANARY);
+}
+
 static struct kunit_case vfio_ap_format_test_cases[] = {
 	KUNIT_CASE_PARAM(parse_id_test, parse_id_gen_params),
 	KUNIT_CASE_PARAM(parse_ap_config_test, parse_config_gen_params),
@@ -709,6 +817,9 @@ static struct kunit_case vfio_ap_format_test_cases[] = {
 	KUNIT_CASE_PARAM(format_ap_config_test, ap_config_gen_params),
 	KUNIT_CASE_PARAM(format_id_ranges_test, ranges_gen_params),
 	KUNIT_CASE(format_id_ranges_bound_test),
+	KUNIT_CASE_PARAM(format_why_test, why_gen_params),
+	KUNIT_CASE(format_why_long_driver_test),
+	KUNIT_CASE(format_why_zero_size_test),
 	{}
 };
 

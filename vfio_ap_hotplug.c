@@ -309,3 +309,81 @@ bool vfio_ap_id_change_shows(const unsigned long *host_mask,
 {
 	return test_bit_inv(id, assign ? host_mask : guest_mask);
 }
+
+/**
+ * vfio_ap_explain_missing() - tell why a guest lacks what is assigned
+ * @assigned: what is assigned to the mdev
+ * @host: the host's AP configuration
+ * @queues: which queues are bound to vfio_ap and usable
+ * @guest: what the guest sees
+ * @why: where the answer is stored
+ *
+ * Every assigned ID @guest lacks lands in exactly one set of @why: the
+ * host configuration lacks it (rule 1 of vfio_ap_compute_guest()), it is
+ * an adapter one of whose queues over the guest's domains is not usable
+ * (rule 2), or neither rule withholds it and @guest is behind the rules
+ * (pending).  vfio_ap_missing_queues() names the queues of rule 2.
+ */
+void vfio_ap_explain_missing(const struct vfio_ap_apcb *assigned,
+			     const struct vfio_ap_apcb *host,
+			     const struct vfio_ap_queue_map *queues,
+			     const struct vfio_ap_apcb *guest,
+			     struct vfio_ap_missing *why)
+{
+	struct vfio_ap_apcb rules, lacks;
+
+	vfio_ap_limit_to_host_config(&rules, assigned, host);
+	bitmap_copy(why->domains, rules.aqm, VFIO_AP_MAX_DOMAINS);
+	vfio_ap_drop_incomplete_adapters(&rules, queues);
+
+	bitmap_andnot(lacks.apm, assigned->apm, guest->apm, VFIO_AP_MAX_ADAPTERS);
+	bitmap_andnot(lacks.aqm, assigned->aqm, guest->aqm, VFIO_AP_MAX_DOMAINS);
+	bitmap_andnot(lacks.adm, assigned->adm, guest->adm, VFIO_AP_MAX_DOMAINS);
+
+	bitmap_andnot(why->not_in_host.apm, lacks.apm, host->apm,
+		      VFIO_AP_MAX_ADAPTERS);
+	bitmap_andnot(why->not_in_host.aqm, lacks.aqm, host->aqm,
+		      VFIO_AP_MAX_DOMAINS);
+	bitmap_andnot(why->not_in_host.adm, lacks.adm, host->adm,
+		      VFIO_AP_MAX_DOMAINS);
+
+	/* In the host, assigned, and still dropped: rule 2 took it. */
+	bitmap_and(why->lacking_queue, lacks.apm, host->apm,
+		   VFIO_AP_MAX_ADAPTERS);
+	bitmap_andnot(why->lacking_queue, why->lacking_queue, rules.apm,
+		      VFIO_AP_MAX_ADAPTERS);
+
+	bitmap_andnot(why->pending.apm, lacks.apm, why->not_in_host.apm,
+		      VFIO_AP_MAX_ADAPTERS);
+	bitmap_andnot(why->pending.apm, why->pending.apm, why->lacking_queue,
+		      VFIO_AP_MAX_ADAPTERS);
+	bitmap_andnot(why->pending.aqm, lacks.aqm, why->not_in_host.aqm,
+		      VFIO_AP_MAX_DOMAINS);
+	bitmap_andnot(why->pending.adm, lacks.adm, why->not_in_host.adm,
+		      VFIO_AP_MAX_DOMAINS);
+}
+
+/**
+ * vfio_ap_missing_queues() - the queues that keep an adapter from a guest
+ * @queues: which queues are bound to vfio_ap and usable
+ * @apid: the adapter
+ * @aqm: the guest's domains (&vfio_ap_missing.domains)
+ * @missing: gets the domains in @aqm whose queue on @apid is not usable
+ */
+void vfio_ap_missing_queues(const struct vfio_ap_queue_map *queues,
+			    unsigned int apid, const unsigned long *aqm,
+			    unsigned long *missing)
+{
+	const unsigned long *row;
+
+	if (WARN_ON_ONCE(apid >= VFIO_AP_MAX_ADAPTERS)) {
+		bitmap_zero(missing, VFIO_AP_MAX_DOMAINS);
+		return;
+	}
+	row = queues->rows[apid];
+	/* An adapter without a row has no usable queue at all. */
+	if (!row)
+		bitmap_copy(missing, aqm, VFIO_AP_MAX_DOMAINS);
+	else
+		bitmap_andnot(missing, aqm, row, VFIO_AP_MAX_DOMAINS);
+}

@@ -65,6 +65,27 @@ struct vfio_ap_plug_result {
 	bool changed;
 };
 
+/**
+ * struct vfio_ap_missing - what an mdev's guest lacks of its assignment, and why
+ * @not_in_host: assigned adapters, domains and control domains the guest
+ *		 lacks because the host configuration lacks them
+ * @lacking_queue: assigned adapters of the host configuration the guest
+ *		   lacks because a queue over @domains is not usable
+ * @domains: the domains those queues were looked for over: the assigned
+ *	     domains the host configuration has
+ * @pending: assigned IDs the guest lacks for neither reason: it has not
+ *	     been refreshed since they became usable (the AP bus is between
+ *	     a configuration change and the end of its scan)
+ *
+ * The three sets partition what is assigned and not in the guest.
+ */
+struct vfio_ap_missing {
+	struct vfio_ap_apcb not_in_host;
+	DECLARE_BITMAP(lacking_queue, VFIO_AP_MAX_ADAPTERS);
+	DECLARE_BITMAP(domains, VFIO_AP_MAX_DOMAINS);
+	struct vfio_ap_apcb pending;
+};
+
 /* --- masks and matrices (vfio_ap_hotplug.c) --- */
 
 void vfio_ap_apcb_clear(struct vfio_ap_apcb *apcb);
@@ -102,5 +123,17 @@ bool vfio_ap_id_change_shows(const unsigned long *host_mask,
 bool vfio_ap_apqn_unplugged(const struct vfio_ap_apcb *old_guest,
 			    const struct vfio_ap_plug_result *res,
 			    unsigned int apid, unsigned int apqi);
+
+/* --- why an assigned ID is not in the guest (vfio_ap_hotplug.c) --- */
+
+void vfio_ap_explain_missing(const struct vfio_ap_apcb *assigned,
+			     const struct vfio_ap_apcb *host,
+			     const struct vfio_ap_queue_map *queues,
+			     const struct vfio_ap_apcb *guest,
+			     struct vfio_ap_missing *why);
+
+void vfio_ap_missing_queues(const struct vfio_ap_queue_map *queues,
+			    unsigned int apid, const unsigned long *aqm,
+			    unsigned long *missing);
 
 #endif /* _VFIO_AP_HOTPLUG_H_ */

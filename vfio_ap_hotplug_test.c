@@ -1075,6 +1075,227 @@ static void id_change_shows_test(struct kunit *test)
 	KUNIT_EXPECT_GT(test, hidden, 0);
 }
 
+/* --- why an assigned ID is not in the guest --- */
+
+struct missing_case {
+	const char *desc;
+	struct apcb_ids assigned;
+	struct apcb_ids host;
+	struct id_list unbound;		/* APQNs not usable; all others are */
+	struct apcb_ids guest;
+	struct apcb_ids not_in_host;	/* expected */
+	struct id_list lacking_queue;	/* expected */
+	struct id_list domains;		/* expected */
+	struct apcb_ids pending;	/* expected */
+};
+
+static const struct missing_case missing_cases[] = {
+	{
+		.desc = "guest has everything: nothing missing",
+		.assigned = APCB(IDS(5, 6), IDS(4, 171), IDS(4)),
+		.host = APCB(IDS(5, 6, 7), IDS(4, 71, 171), IDS(4, 71)),
+		.guest = APCB(IDS(5, 6), IDS(4, 171), IDS(4)),
+		.domains = IDS(4, 171),
+	},
+	{
+		.desc = "IDs the host lacks, one of each kind",
+		.assigned = APCB(IDS(5, 8), IDS(3, 4), IDS(3, 4)),
+		.host = APCB(IDS(5, 6), IDS(4, 71), IDS(4, 71)),
+		.guest = APCB(IDS(5), IDS(4), IDS(4)),
+		.not_in_host = APCB(IDS(8), IDS(3), IDS(3)),
+		.domains = IDS(4),
+	},
+	{
+		.desc = "unbound queue: its adapter lacks a queue",
+		.assigned = APCB(IDS(5, 6), IDS(4, 171), IDS()),
+		.host = APCB(IDS(5, 6), IDS(4, 171), IDS()),
+		.unbound = IDS(APQN(5, 4)),
+		.guest = APCB(IDS(6), IDS(4, 171), IDS()),
+		.lacking_queue = IDS(5),
+		.domains = IDS(4, 171),
+	},
+	{
+		.desc = "unbound queue of a domain the host lacks: no matter",
+		.assigned = APCB(IDS(5), IDS(3, 4), IDS()),
+		.host = APCB(IDS(5), IDS(4), IDS()),
+		.unbound = IDS(APQN(5, 3)),
+		.guest = APCB(IDS(5), IDS(4), IDS()),
+		.not_in_host = APCB(IDS(), IDS(3), IDS()),
+		.domains = IDS(4),
+	},
+	{
+		.desc = "adapter the host lacks: that reason only",
+		.assigned = APCB(IDS(5, 8), IDS(4), IDS()),
+		.host = APCB(IDS(5), IDS(4), IDS()),
+		.unbound = IDS(APQN(8, 4)),
+		.guest = APCB(IDS(5), IDS(4), IDS()),
+		.not_in_host = APCB(IDS(8), IDS(), IDS()),
+		.domains = IDS(4),
+	},
+	{
+		.desc = "guest behind the rules: the rest is pending",
+		.assigned = APCB(IDS(5, 6, 8), IDS(4, 171), IDS(4, 3)),
+		.host = APCB(IDS(5, 6), IDS(4, 171), IDS(4)),
+		.unbound = IDS(APQN(6, 171)),
+		.guest = APCB(IDS(), IDS(171), IDS()),
+		.not_in_host = APCB(IDS(8), IDS(), IDS(3)),
+		.lacking_queue = IDS(6),
+		.domains = IDS(4, 171),
+		.pending = APCB(IDS(5), IDS(4), IDS(4)),
+	},
+	{
+		.desc = "IDs on word boundaries",
+		.assigned = APCB(IDS(0, 63, 64, 255), IDS(0, 64, 127, 255),
+				 IDS(0, 255)),
+		.host = APCB(IDS(0, 63, 64), IDS(0, 64, 255), IDS(255)),
+		.unbound = IDS(APQN(63, 255), APQN(64, 127)),
+		.guest = APCB(IDS(0, 64), IDS(0, 64, 255), IDS(255)),
+		.not_in_host = APCB(IDS(255), IDS(127), IDS(0)),
+		.lacking_queue = IDS(63),
+		.domains = IDS(0, 64, 255),
+	},
+};
+
+KUNIT_ARRAY_PARAM_DESC(missing, missing_cases, desc);
+
+static void explain_missing_test(struct kunit *test)
+{
+	const struct missing_case *c = test->param_value;
+	struct vfio_ap_apcb assigned, host, guest;
+	struct vfio_ap_queue_map *queues;
+	struct vfio_ap_missing why;
+
+	ids_to_apcb(&c->assigned, &assigned);
+	ids_to_apcb(&c->host, &host);
+	ids_to_apcb(&c->guest, &guest);
+	queues = queues_all_but(test, &c->unbound);
+	/* Every field must be overwritten, whatever was there. */
+	memset(&why, 0xa5, sizeof(why));
+
+	vfio_ap_explain_missing(&assigned, &host, queues, &guest, &why);
+
+	expect_apcb(test, &why.not_in_host, &c->not_in_host);
+	expect_mask(test, "adapters lacking a queue", why.lacking_queue,
+		    &c->lacking_queue);
+	expect_mask(test, "domains looked at", why.domains, &c->domains);
+	expect_apcb(test, &why.pending, &c->pending);
+}
+
+static void missing_queues_test(struct kunit *test)
+{
+	static const struct id_list unbound = IDS(APQN(5, 4), APQN(5, 255),
+						  APQN(5, 3), APQN(6, 4));
+	static const struct id_list aqm_ids = IDS(0, 4, 171, 255);
+	static const struct id_list want = IDS(4, 255);
+	DECLARE_BITMAP(aqm, NBITS);
+	DECLARE_BITMAP(missing, NBITS);
+	struct vfio_ap_queue_map *queues = queues_all_but(test, &unbound);
+
+	ids_to_mask(&aqm_ids, aqm);
+	memset(missing, 0xa5, sizeof(missing));
+	vfio_ap_missing_queues(queues, 5, aqm, missing);
+	expect_mask(test, "queues missing on adapter 5", missing, &want);
+	vfio_ap_missing_queues(queues, 7, aqm, missing);
+	KUNIT_EXPECT_TRUE(test, bitmap_empty(missing, NBITS));
+	/* An adapter with no usable queue at all misses every domain. */
+	vfio_ap_missing_queues(queue_map_new(test), 5, aqm, missing);
+	expect_mask(test, "queues missing on an adapter without a row",
+		    missing, &aqm_ids);
+}
+
+static const unsigned long *apcb_kind_of(const struct vfio_ap_apcb *apcb,
+					 unsigned int kind)
+{
+	return kind == 0 ? apcb->apm : kind == 1 ? apcb->aqm : apcb->adm;
+}
+
+/*
+ * Over random worlds: against the guest the engine computes, nothing is
+ * pending, the three sets split what is assigned and not in the guest,
+ * and an adapter lacks a queue exactly when vfio_ap_missing_queues()
+ * names one.  Against an empty guest everything assigned is explained.
+ */
+static void check_missing_partition(struct kunit *test,
+				    const struct vfio_ap_apcb *assigned,
+				    const struct vfio_ap_apcb *host,
+				    const struct vfio_ap_queue_map *queues,
+				    const struct vfio_ap_apcb *guest)
+{
+	struct vfio_ap_apcb all, lacks;
+	struct vfio_ap_missing why;
+	DECLARE_BITMAP(missing, NBITS);
+	unsigned int kind, id;
+	bool named;
+
+	vfio_ap_explain_missing(assigned, host, queues, guest, &why);
+	for (kind = 0; kind < 3; kind++) {
+		bitmap_andnot(apcb_kind(&lacks, kind),
+			      apcb_kind_of(assigned, kind),
+			      apcb_kind_of(guest, kind), NBITS);
+		bitmap_or(apcb_kind(&all, kind),
+			  apcb_kind(&why.not_in_host, kind),
+			  apcb_kind(&why.pending, kind), NBITS);
+		KUNIT_EXPECT_FALSE(test,
+				   bitmap_intersects(apcb_kind(&why.not_in_host, kind),
+						     apcb_kind(&why.pending, kind),
+						     NBITS));
+	}
+	KUNIT_EXPECT_FALSE(test, bitmap_intersects(all.apm, why.lacking_queue,
+						   NBITS));
+	bitmap_or(all.apm, all.apm, why.lacking_queue, NBITS);
+	KUNIT_EXPECT_TRUE(test, vfio_ap_apcb_equal(&all, &lacks));
+	for (id = 0; id < NBITS; id++) {
+		if (!test_bit_inv(id, lacks.apm) || !test_bit_inv(id, host->apm))
+			continue;
+		vfio_ap_missing_queues(queues, id, why.domains, missing);
+		named = !bitmap_empty(missing, NBITS);
+		KUNIT_EXPECT_TRUE_MSG(test,
+				      named == test_bit_inv(id, why.lacking_queue),
+				      "adapter %u", id);
+	}
+}
+
+static void explain_missing_random_test(struct kunit *test)
+{
+	static const unsigned int ids[] = { 0, 1, 63, 64, 255 };
+	static const struct vfio_ap_apcb none;
+	struct vfio_ap_apcb assigned, host;
+	struct vfio_ap_plug_result res;
+	struct vfio_ap_queue_map *queues;
+	struct vfio_ap_missing why;
+	unsigned int round, kind, i, a, d;
+	u32 seed = 0x9e3779b9;
+
+	queues = queue_map_new(test);
+	for (round = 0; round < 300; round++) {
+		vfio_ap_apcb_clear(&assigned);
+		vfio_ap_apcb_clear(&host);
+		for (kind = 0; kind < 3; kind++)
+			for (i = 0; i < ARRAY_SIZE(ids); i++) {
+				if (xorshift(&seed) & 1)
+					set_bit_inv(ids[i], apcb_kind(&assigned, kind));
+				if (xorshift(&seed) % 4)
+					set_bit_inv(ids[i], apcb_kind(&host, kind));
+			}
+		for (a = 0; a < ARRAY_SIZE(ids); a++)
+			for (d = 0; d < ARRAY_SIZE(ids); d++)
+				if (xorshift(&seed) % 5)
+					queue_map_add(test, queues, ids[a], ids[d]);
+				else
+					vfio_ap_queue_map_remove(queues, ids[a],
+								 ids[d]);
+		vfio_ap_compute_guest(&assigned, &host, queues, &none, &res);
+		vfio_ap_explain_missing(&assigned, &host, queues, &res.guest,
+					&why);
+		KUNIT_EXPECT_TRUE_MSG(test, vfio_ap_apcb_empty(&why.pending),
+				      "round %u: pending against a current guest",
+				      round);
+		check_missing_partition(test, &assigned, &host, queues,
+					&res.guest);
+		check_missing_partition(test, &assigned, &host, queues, &none);
+	}
+}
+
 static struct kunit_case vfio_ap_hotplug_test_cases[] = {
 	KUNIT_CASE_PARAM(compute_guest_test, plug_gen_params),
 	KUNIT_CASE_SLOW(compute_guest_exhaustive_test),
@@ -1088,6 +1309,9 @@ static struct kunit_case vfio_ap_hotplug_test_cases[] = {
 	KUNIT_CASE(queue_map_test),
 	KUNIT_CASE(adapter_without_row_test),
 	KUNIT_CASE(id_change_shows_test),
+	KUNIT_CASE_PARAM(explain_missing_test, missing_gen_params),
+	KUNIT_CASE(missing_queues_test),
+	KUNIT_CASE(explain_missing_random_test),
 	{}
 };
 

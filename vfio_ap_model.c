@@ -463,6 +463,41 @@ void vfio_ap_model_compute_guest(const struct vfio_ap_apcb *grant,
 }
 
 /**
+ * vfio_ap_model_explain_missing() - tell why a guest lacks what is assigned
+ * @assigned: what is assigned to the mdev
+ * @guest: what its guest sees
+ * @why: the answer
+ *
+ * See vfio_ap_explain_missing(); the host configuration and the usable
+ * queues are the model's.
+ *
+ * Context: cfg_lock held.
+ */
+void vfio_ap_model_explain_missing(const struct vfio_ap_apcb *assigned,
+				   const struct vfio_ap_apcb *guest,
+				   struct vfio_ap_missing *why)
+{
+	vfio_ap_assert_cfg_locked();
+	vfio_ap_explain_missing(assigned, &vfio_ap_model.host,
+				&vfio_ap_model.queue_map, guest, why);
+}
+
+/**
+ * vfio_ap_model_missing_queues() - the queues that keep an adapter out
+ * @apid: the adapter
+ * @aqm: the guest's domains
+ * @missing: gets the domains in @aqm whose queue on @apid is not usable
+ *
+ * Context: cfg_lock held.
+ */
+void vfio_ap_model_missing_queues(unsigned int apid, const unsigned long *aqm,
+				  unsigned long *missing)
+{
+	vfio_ap_assert_cfg_locked();
+	vfio_ap_missing_queues(&vfio_ap_model.queue_map, apid, aqm, missing);
+}
+
+/**
  * vfio_ap_model_exit() - free what the model holds, at module exit
  *
  * Every queue and mdev is gone by then.

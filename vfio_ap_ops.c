@@ -214,6 +214,7 @@ static int vfio_ap_mdev_probe(struct mdev_device *mdev)
 		return ret;
 	}
 	dev_set_drvdata(&mdev->dev, m);
+	vfio_ap_debugfs_mdev_add(m);
 
 	return 0;
 }
@@ -222,6 +223,8 @@ static void vfio_ap_mdev_remove(struct mdev_device *mdev)
 {
 	struct vfio_ap_mdev *m = dev_get_drvdata(&mdev->dev);
 
+	/* Waits for readers of the view, which read what is withdrawn next. */
+	vfio_ap_debugfs_mdev_del(m);
 	/*
 	 * The guest loses everything, and its queues are reset, before the
 	 * VMM is asked to let go: a VMM slow to answer, or that never does,

@@ -5,7 +5,8 @@
  * Calls run one way, from each layer to the layers after it:
  *
  *   entry points     vfio_ap_drv.c (module, AP bus), vfio_ap_ops.c (mdev,
- *                    VFIO device), vfio_ap_sysfs.c, vfio_ap_pqap.c (KVM)
+ *                    VFIO device), vfio_ap_sysfs.c, vfio_ap_pqap.c (KVM),
+ *                    vfio_ap_debugfs.c
  *   guest side       vfio_ap_guest.c
  *   queue operations vfio_ap_reset.c, then vfio_ap_irq.c
  *   model            vfio_ap_model.c
@@ -13,7 +14,8 @@
  *
  * A layer may skip those below it, never call one above.  Inside a layer
  * calls run one way too: vfio_ap_drv.c registers the tables of the other
- * entry points, vfio_ap_ops.c hands KVM the PQAP hook, and vfio_ap_reset.c
+ * entry points, vfio_ap_drv.c and vfio_ap_ops.c create and remove the
+ * debugfs files, vfio_ap_ops.c hands KVM the PQAP hook, and vfio_ap_reset.c
  * releases interrupts through vfio_ap_irq.c.  tools/testing/vfio_ap_lab/
  * callgraph.sh checks all of this on the built objects.  The locks named
  * here are described in Documentation/arch/s390/vfio-ap-locking.rst.
@@ -84,6 +86,10 @@ enum vfio_ap_reset_step {
  *	       "reset in progress" meanwhile (written under both locks)
  * @reset_stuck: a reset did not complete or failed; the queue stays out of
  *		 every guest until it is unbound and bound again (cfg_lock)
+ * @stuck_rc: the response code that failed reset last saw; later resets
+ *	      of the queue may overwrite @reset_rc (cfg_lock)
+ * @stuck_outcome: how that reset ended, an enum vfio_ap_reset_outcome
+ *		   (cfg_lock)
  * @irq_mdev: the mdev whose guest enabled interrupts, or NULL (state_lock)
  * @irq_kvm: that guest; its GISC registration is ours to drop (state_lock)
  * @irq_node: entry in @irq_mdev's list of such queues (state_lock)
@@ -105,6 +111,8 @@ struct vfio_ap_queue {
 	u8 reset_outcome;
 	bool resetting;
 	bool reset_stuck;
+	u8 stuck_rc;
+	u8 stuck_outcome;
 	struct vfio_ap_mdev *irq_mdev;
 	struct kvm *irq_kvm;
 	struct list_head irq_node;
@@ -134,6 +142,7 @@ struct vfio_ap_queue {
  * @trigger_lock: protects the two eventfd contexts
  * @req_trigger: signalled to ask userspace to release the device
  * @cfg_chg_trigger: signalled whenever the guest's AP configuration changes
+ * @debugfs: the mdev's directory in debugfs (see vfio_ap_debugfs.c)
  */
 struct vfio_ap_mdev {
 	struct vfio_device vdev;
@@ -148,6 +157,7 @@ struct vfio_ap_mdev {
 	spinlock_t trigger_lock;	/* guards the two eventfds */
 	struct eventfd_ctx *req_trigger;
 	struct eventfd_ctx *cfg_chg_trigger;
+	struct dentry *debugfs;
 };
 
 /**
@@ -225,6 +235,12 @@ extern const struct attribute_group *vfio_ap_queue_groups[];
 /* vfio_ap_pqap.c: KVM calls it on a guest's PQAP(AQIC) */
 int vfio_ap_pqap_hook(struct kvm_vcpu *vcpu);
 
+/* vfio_ap_debugfs.c: what each mdev's guest lacks, and why */
+void vfio_ap_debugfs_init(const struct bus_type *ap_bus);
+void vfio_ap_debugfs_exit(void);
+void vfio_ap_debugfs_mdev_add(struct vfio_ap_mdev *m);
+void vfio_ap_debugfs_mdev_del(struct vfio_ap_mdev *m);
+
 /* === guest side: applies the engine's decisions (vfio_ap_guest.c) === */
 
 bool vfio_ap_guest_refresh(struct vfio_ap_mdev *m, struct list_head *resets);
@@ -248,6 +264,8 @@ void vfio_ap_triggers_release(struct vfio_ap_mdev *m);
 /* vfio_ap_reset.c: batches of resets; releases interrupts through irq.c */
 void vfio_ap_reset_batch_add(struct list_head *batch, struct vfio_ap_queue *q);
 unsigned int vfio_ap_reset_batch_run(struct list_head *batch);
+bool vfio_ap_reset_withheld(const struct vfio_ap_queue *q, u8 *rc,
+			    bool *timed_out);
 
 /* vfio_ap_irq.c: a guest's queue interrupts */
 void vfio_ap_irq_release(struct vfio_ap_queue *q, struct list_head *unpins);
@@ -295,6 +313,11 @@ struct vfio_ap_mdev *vfio_ap_queue_owner(const struct vfio_ap_queue *q);
 void vfio_ap_model_compute_guest(const struct vfio_ap_apcb *grant,
 				 const struct vfio_ap_apcb *old_guest,
 				 struct vfio_ap_plug_result *res);
+void vfio_ap_model_explain_missing(const struct vfio_ap_apcb *assigned,
+				   const struct vfio_ap_apcb *guest,
+				   struct vfio_ap_missing *why);
+void vfio_ap_model_missing_queues(unsigned int apid, const unsigned long *aqm,
+				  unsigned long *missing);
 void vfio_ap_model_exit(void);
 
 #endif /* _VFIO_AP_PRIVATE_H_ */

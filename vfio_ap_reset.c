@@ -67,6 +67,8 @@ static void vfio_ap_reset_withhold(struct vfio_ap_queue *q,
 			vfio_ap_qid_apid(q->qid), vfio_ap_qid_apqi(q->qid),
 			q->reset_rc);
 	q->reset_stuck = true;
+	q->stuck_rc = q->reset_rc;
+	q->stuck_outcome = outcome;
 	vfio_ap_queue_set_unusable(q);
 }
 
@@ -244,6 +246,28 @@ static void vfio_ap_reset_release(struct list_head *batch,
 	}
 	mutex_unlock(&vfio_ap_drv.state_lock);
 	vfio_ap_irq_unpin(&unpins);
+}
+
+/**
+ * vfio_ap_reset_withheld() - tell whether a failed reset withholds a queue
+ * @q: the queue
+ * @rc: gets the response code the failed reset last saw
+ * @timed_out: gets whether it did not complete in time rather than
+ *	       answered an unexpected code
+ *
+ * Context: cfg_lock held.
+ * Return: true if @q is withheld from guests until it is bound again;
+ * then @rc and @timed_out are set.
+ */
+bool vfio_ap_reset_withheld(const struct vfio_ap_queue *q, u8 *rc,
+			    bool *timed_out)
+{
+	vfio_ap_assert_cfg_locked();
+	if (!q->reset_stuck)
+		return false;
+	*rc = q->stuck_rc;
+	*timed_out = q->stuck_outcome == VFIO_AP_RESET_TIMEOUT;
+	return true;
 }
 
 /**

@@ -9,6 +9,7 @@
 SIM=/sys/kernel/debug/ap_sim
 MATRIX=/sys/devices/vfio_ap/matrix
 TYPE=$MATRIX/mdev_supported_types/vfio_ap-passthrough
+DEBUGFS=/sys/kernel/debug/vfio_ap
 UUID=0b1ad0fe-0000-4000-8000-00000000c1c1
 CYCLES=${CYCLES:-20}
 
@@ -37,9 +38,14 @@ while [ $i -lt $CYCLES ]; do
 	echo 4 > $SIM/remove_adapter || fail "remove adapter"
 	echo 4 > $SIM/add_adapter || fail "add adapter"
 	# every other cycle unloads with the mdev still defined
-	[ $((i % 2)) -eq 0 ] && { echo 1 > $MATRIX/$UUID/remove || fail "remove"; }
+	[ -r $DEBUGFS/$UUID/not_in_guest ] || fail "no debugfs view"
+	[ $((i % 2)) -eq 0 ] && {
+		echo 1 > $MATRIX/$UUID/remove || fail "remove"
+		[ -e $DEBUGFS/$UUID ] && fail "debugfs directory of a removed mdev left behind"
+	}
 	rmmod vfio_ap || fail "rmmod"
 	[ -e $MATRIX ] && fail "matrix device left behind"
+	[ -e $DEBUGFS ] && fail "debugfs directory left behind"
 	insmod /lab/vfio_ap.ko || fail "insmod"
 	case $(readlink /sys/bus/ap/devices/03.0001/driver) in
 	*/vfio_ap) ;;
