@@ -155,6 +155,28 @@ void vfio_ap_irq_release_all(struct vfio_ap_mdev *m, struct list_head *unpins)
 	}
 }
 
+/**
+ * vfio_ap_irq_get() - what a guest enabled on a queue's interrupts
+ * @q: the queue
+ * @m: the mdev whose guest is asked about
+ * @gisc: gets the guest ISC the guest enabled them with
+ * @nib: gets the guest address of the NIB
+ *
+ * Context: state_lock held.
+ * Return: true if the guest of @m has the queue's interrupts on.
+ */
+bool vfio_ap_irq_get(const struct vfio_ap_queue *q,
+		     const struct vfio_ap_mdev *m, u8 *gisc, dma_addr_t *nib)
+{
+	vfio_ap_assert_state_locked();
+	if (q->irq_mdev != m)
+		return false;
+	*gisc = q->gisc;
+	*nib = q->nib_iova;
+
+	return true;
+}
+
 static void vfio_ap_irq_record(struct vfio_ap_queue *q, struct vfio_ap_mdev *m,
 			       dma_addr_t nib, u8 gisc)
 {

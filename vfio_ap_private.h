@@ -5,7 +5,8 @@
  * Calls run one way, from each layer to the layers after it:
  *
  *   entry points     vfio_ap_drv.c (module, AP bus), vfio_ap_ops.c (mdev,
- *                    VFIO device), vfio_ap_sysfs.c, vfio_ap_pqap.c (KVM)
+ *                    VFIO device), vfio_ap_migration.c (VFIO migration),
+ *                    vfio_ap_sysfs.c, vfio_ap_pqap.c (KVM)
  *   guest side       vfio_ap_guest.c
  *   queue operations vfio_ap_reset.c, then vfio_ap_irq.c
  *   model            vfio_ap_model.c
@@ -13,8 +14,9 @@
  *
  * A layer may skip those below it, never call one above.  Inside a layer
  * calls run one way too: vfio_ap_drv.c registers the tables of the other
- * entry points, vfio_ap_ops.c hands KVM the PQAP hook, and vfio_ap_reset.c
- * releases interrupts through vfio_ap_irq.c.  tools/testing/vfio_ap_lab/
+ * entry points, vfio_ap_ops.c hands KVM the PQAP hook and VFIO the
+ * migration callbacks, and vfio_ap_reset.c releases interrupts through
+ * vfio_ap_irq.c.  tools/testing/vfio_ap_lab/
  * callgraph.sh checks all of this on the built objects.  The locks named
  * here are described in Documentation/arch/s390/vfio-ap-locking.rst.
  */
@@ -55,6 +57,7 @@
 #define VFIO_AP_IRQ_OFF_POLL_MS		5
 
 struct vfio_ap_mdev;
+struct vfio_ap_mig_file;
 
 /**
  * enum vfio_ap_reset_step - where a queue is in a batch reset
@@ -134,6 +137,10 @@ struct vfio_ap_queue {
  * @trigger_lock: protects the two eventfd contexts
  * @req_trigger: signalled to ask userspace to release the device
  * @cfg_chg_trigger: signalled whenever the guest's AP configuration changes
+ * @mig_lock: serializes migration state changes and device resets
+ * @mig_state: the VFIO migration state (mig_lock)
+ * @mig_file: the data fd of the migration session under way, or NULL
+ *	      (mig_lock)
  */
 struct vfio_ap_mdev {
 	struct vfio_device vdev;
@@ -148,6 +155,9 @@ struct vfio_ap_mdev {
 	spinlock_t trigger_lock;	/* guards the two eventfds */
 	struct eventfd_ctx *req_trigger;
 	struct eventfd_ctx *cfg_chg_trigger;
+	struct mutex mig_lock;		/* outermost: migration state */
+	enum vfio_device_mig_state mig_state;
+	struct vfio_ap_mig_file *mig_file;
 };
 
 /**
@@ -217,6 +227,11 @@ static inline unsigned int vfio_ap_qid_apqi(ap_qid_t qid)
 /* vfio_ap_ops.c: the mdevs and the VFIO device */
 extern struct mdev_driver vfio_ap_mdev_driver;
 
+/* vfio_ap_migration.c: VFIO migration, set up by vfio_ap_ops.c */
+void vfio_ap_mig_init(struct vfio_ap_mdev *m);
+void vfio_ap_mig_release(struct vfio_ap_mdev *m);
+void vfio_ap_mig_reset(struct vfio_ap_mdev *m);
+
 /* vfio_ap_sysfs.c */
 extern const struct attribute_group *vfio_ap_matrix_groups[];
 extern const struct attribute_group *vfio_ap_mdev_groups[];
@@ -256,6 +271,8 @@ bool vfio_ap_irq_release_if_off(struct vfio_ap_queue *q,
 void vfio_ap_irq_release_all(struct vfio_ap_mdev *m, struct list_head *unpins);
 void vfio_ap_irq_unpin(struct list_head *unpins);
 void vfio_ap_irq_wait_idle(void);
+bool vfio_ap_irq_get(const struct vfio_ap_queue *q,
+		     const struct vfio_ap_mdev *m, u8 *gisc, dma_addr_t *nib);
 void vfio_ap_irq_dma_unmap(struct vfio_ap_mdev *m, u64 iova, u64 length);
 struct ap_queue_status vfio_ap_irq_aqic(struct vfio_ap_mdev *m,
 					struct kvm_vcpu *vcpu,
