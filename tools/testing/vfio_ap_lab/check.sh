@@ -327,7 +327,7 @@ build_selftests() {
 
 # Seconds each selftest binary takes on the debug kernel (measured; see
 # README), to balance the VMs; a binary not listed counts as 60.
-SELFTEST_COST="irq_test=100 qemu_test=87 assign_test=64 format_test=49
+SELFTEST_COST="migration_test=107 irq_test=100 qemu_test=87 assign_test=64 format_test=49
 fuzz_test=47 stress_test=46 reset_test=45 kvm_test=35 hotplug_test=28
 mdev_test=17 filter_test=16 apmask_test=16 module_test=12 status_test=10
 parent_test=1"
