@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * VFIO migration of a vfio_ap device: the state machine VFIO drives, the
- * data fds that carry the stream of vfio_ap_migration.h, and the checks
- * that a stream written to a target is well formed.
+ * data fds that carry the stream of vfio_ap_migration.h, and the checks a
+ * target runs before it accepts a source guest's AP configuration.
  *
  * What migrates is small and known in full at any time: the guest's APCB,
  * what each of its queues is, and the guest's interrupt settings.  A
  * saving session therefore snapshots one complete record when it starts
  * and another when the guest stops; reads only copy bytes.  A resuming
  * session checks each record as soon as its last byte is written, so a
- * stream that cannot be taken is refused during PRE_COPY, while the
- * source guest still runs; leaving RESUMING needs a good final record.
+ * target that cannot take the guest says so during PRE_COPY, while the
+ * source guest still runs; leaving RESUMING checks the final record once
+ * more against the host as it is then.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -59,12 +60,52 @@ struct vfio_ap_mig_file {
 	int err;
 };
 
-/* --- the source: records --- */
+/* --- what a queue is: the TAPQ bits a target must match --- */
+
+static u32 vfio_ap_mig_mode_bits(void)
+{
+	struct ap_tapq_hwinfo hw = { .value = 0 };
+
+	hw.cca = 1;
+	hw.accel = 1;
+	hw.ep11 = 1;
+	return hw.fac;
+}
+
+/* Facilities a guest may have used; the target must have them too. */
+static u32 vfio_ap_mig_cap_bits(void)
+{
+	struct ap_tapq_hwinfo hw = { .value = 0 };
+
+	hw.apsc = 1;
+	hw.mex4k = 1;
+	hw.crt4k = 1;
+	hw.slcf = 1;
+	return hw.fac;
+}
+
+static const char *vfio_ap_mig_mode_name(u32 fac)
+{
+	struct ap_tapq_hwinfo hw = { .value = 0 };
+
+	hw.fac = fac & vfio_ap_mig_mode_bits();
+	if (hw.fac == 0)
+		return "none";
+	if (hw.cca && !hw.accel && !hw.ep11)
+		return "CCA";
+	if (hw.accel && !hw.cca && !hw.ep11)
+		return "accelerator";
+	if (hw.ep11 && !hw.cca && !hw.accel)
+		return "EP11";
+	return "mixed";
+}
 
 static const struct ap_tapq_hwinfo *vfio_ap_mig_hwinfo(struct vfio_ap_queue *q)
 {
 	return &q->apq->card->hwinfo;
 }
+
+/* --- the source: records --- */
 
 static bool vfio_ap_mig_protected(struct vfio_ap_mdev *m)
 {
@@ -166,7 +207,7 @@ static int vfio_ap_mig_record(struct vfio_ap_mdev *m, bool final, u8 **rec,
 	return ret;
 }
 
-/* --- the target: is a record well formed --- */
+/* --- the target: checking a record --- */
 
 static void vfio_ap_mig_apcb_get(struct vfio_ap_apcb *apcb,
 				 const struct vfio_ap_mig_apcb *s)
@@ -255,12 +296,181 @@ static int vfio_ap_mig_check_body(struct vfio_ap_mdev *m, const u8 *rec,
 	return 0;
 }
 
-/* A complete record: well formed from its header to its last entry. */
+/* Why the target guest cannot have an APQN of the source guest, if so. */
+static const char *vfio_ap_mig_queue_missing(struct vfio_ap_mdev *m,
+					     unsigned long apid,
+					     unsigned long apqi)
+{
+	struct vfio_ap_queue *q;
+
+	vfio_ap_assert_cfg_locked();
+	if (!test_bit_inv(apid, m->assigned.apm) ||
+	    !test_bit_inv(apqi, m->assigned.aqm))
+		return "not assigned to this mdev";
+	if (!vfio_ap_host_has_queue(AP_MKQID(apid, apqi)))
+		return "not in the host's AP configuration";
+	q = vfio_ap_queue_lookup(apid, apqi);
+	if (!q)
+		return "not bound to vfio_ap";
+	if (!vfio_ap_queue_usable(q))
+		return "not usable (being removed, or its reset failed)";
+
+	return NULL;
+}
+
+static int vfio_ap_mig_check_hw(struct vfio_ap_mdev *m,
+				const struct vfio_ap_mig_queue *e,
+				unsigned long apid, unsigned long apqi)
+{
+	const struct ap_tapq_hwinfo *hw;
+	struct device *dev = vfio_ap_mdev_dev(m);
+	u32 fac = be32_to_cpu(e->facilities);
+	u32 mode = vfio_ap_mig_mode_bits(), caps = vfio_ap_mig_cap_bits();
+
+	hw = vfio_ap_mig_hwinfo(vfio_ap_queue_lookup(apid, apqi));
+	if (hw->at != e->type) {
+		dev_warn(dev, "migration: queue %02lx.%04lx: adapter type %u here, %u on the source\n",
+			 apid, apqi, hw->at, e->type);
+		return -EOPNOTSUPP;
+	}
+	if ((hw->fac & mode) != (fac & mode)) {
+		dev_warn(dev, "migration: queue %02lx.%04lx: %s mode here, %s on the source\n",
+			 apid, apqi, vfio_ap_mig_mode_name(hw->fac),
+			 vfio_ap_mig_mode_name(fac));
+		return -EOPNOTSUPP;
+	}
+	if (fac & caps & ~hw->fac) {
+		dev_warn(dev, "migration: queue %02lx.%04lx: lacks facilities %#010x the source had\n",
+			 apid, apqi, fac & caps & ~hw->fac);
+		return -EOPNOTSUPP;
+	}
+	if (hw->ml < e->ml) {
+		dev_warn(dev, "migration: queue %02lx.%04lx: message size code %u here, %u on the source\n",
+			 apid, apqi, hw->ml, e->ml);
+		return -EOPNOTSUPP;
+	}
+
+	return 0;
+}
+
+static int vfio_ap_mig_check_queues(struct vfio_ap_mdev *m, const u8 *rec,
+				    const struct vfio_ap_apcb *apcb)
+{
+	const struct vfio_ap_mig_queue *e;
+	unsigned long apid, apqi;
+	const char *why;
+	int ret;
+
+	vfio_ap_assert_cfg_locked();
+	e = (const void *)(rec + vfio_ap_mig_record_len(0));
+	for_each_set_bit_inv(apid, apcb->apm, VFIO_AP_MAX_ADAPTERS) {
+		for_each_set_bit_inv(apqi, apcb->aqm, VFIO_AP_MAX_DOMAINS) {
+			why = vfio_ap_mig_queue_missing(m, apid, apqi);
+			if (why) {
+				dev_warn(vfio_ap_mdev_dev(m),
+					 "migration: queue %02lx.%04lx: %s\n",
+					 apid, apqi, why);
+				return -ENODEV;
+			}
+			ret = vfio_ap_mig_check_hw(m, e++, apid, apqi);
+			if (ret)
+				return ret;
+		}
+	}
+
+	return 0;
+}
+
+static int vfio_ap_mig_check_control(struct vfio_ap_mdev *m,
+				     const struct vfio_ap_apcb *apcb)
+{
+	const struct vfio_ap_apcb *host = vfio_ap_host_config();
+	unsigned long dom;
+
+	vfio_ap_assert_cfg_locked();
+	for_each_set_bit_inv(dom, apcb->adm, VFIO_AP_MAX_DOMAINS) {
+		if (test_bit_inv(dom, m->assigned.adm) &&
+		    test_bit_inv(dom, host->adm))
+			continue;
+		dev_warn(vfio_ap_mdev_dev(m),
+			 "migration: control domain %04lx: %s\n", dom,
+			 test_bit_inv(dom, m->assigned.adm) ?
+			 "not in the host's AP configuration" :
+			 "not assigned to this mdev");
+		return -ENODEV;
+	}
+
+	return 0;
+}
+
+/* The first ID set in @a and not in @b, or -1. */
+static long vfio_ap_mig_first_extra(const unsigned long *a,
+				    const unsigned long *b)
+{
+	unsigned long id;
+
+	for_each_set_bit_inv(id, a, VFIO_AP_MAX_DOMAINS)
+		if (!test_bit_inv(id, b))
+			return id;
+	return -1;
+}
+
+/*
+ * Every APQN and control domain of the source guest is here and fits; the
+ * target guest must now see exactly the source APCB.  What is left to
+ * differ: the target grants more, or withholds an adapter because one of
+ * its queues over the target's domains is not usable.
+ */
+static int vfio_ap_mig_check_view(struct vfio_ap_mdev *m,
+				  const struct vfio_ap_apcb *apcb)
+{
+	static const char * const what[] = { "adapter", "domain",
+					     "control domain" };
+	const unsigned long *here[] = { m->guest.apm, m->guest.aqm,
+					m->guest.adm };
+	const unsigned long *src[] = { apcb->apm, apcb->aqm, apcb->adm };
+	struct device *dev = vfio_ap_mdev_dev(m);
+	long id;
+	int i;
+
+	vfio_ap_assert_cfg_locked();
+	for (i = 0; i < ARRAY_SIZE(what); i++) {
+		id = vfio_ap_mig_first_extra(src[i], here[i]);
+		if (id >= 0) {
+			dev_warn(dev, "migration: %s %02lx: withheld from the guest here (a queue of it is not usable)\n",
+				 what[i], id);
+			return -ENODEV;
+		}
+		id = vfio_ap_mig_first_extra(here[i], src[i]);
+		if (id >= 0) {
+			dev_warn(dev, "migration: %s %02lx: the guest would get it here, the source guest did not have it\n",
+				 what[i], id);
+			return -EEXIST;
+		}
+	}
+
+	return 0;
+}
+
+/* A complete record, against this mdev and this host as they are now. */
 static int vfio_ap_mig_check_record(struct vfio_ap_mdev *m, const u8 *rec)
 {
 	struct vfio_ap_apcb apcb;
+	int ret;
 
-	return vfio_ap_mig_check_body(m, rec, &apcb);
+	ret = vfio_ap_mig_check_body(m, rec, &apcb);
+	if (ret)
+		return ret;
+
+	mutex_lock(&vfio_ap_drv.cfg_lock);
+	ret = vfio_ap_mig_check_queues(m, rec, &apcb);
+	if (!ret)
+		ret = vfio_ap_mig_check_control(m, &apcb);
+	if (!ret)
+		ret = vfio_ap_mig_check_view(m, &apcb);
+	mutex_unlock(&vfio_ap_drv.cfg_lock);
+
+	return ret;
 }
 
 /* --- data fds --- */
@@ -582,8 +792,9 @@ static struct file *vfio_ap_mig_start_resuming(struct vfio_ap_mdev *m)
 }
 
 /*
- * RESUMING -> STOP: there must be a final record, checked once more.  On
- * failure the device stays in RESUMING and the session is spoiled.
+ * RESUMING -> STOP: the final record, checked once more against the host
+ * as it is now.  On failure the device stays in RESUMING and the session
+ * is spoiled.
  */
 static int vfio_ap_mig_load(struct vfio_ap_mdev *m)
 {

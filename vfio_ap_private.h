@@ -297,6 +297,7 @@ void vfio_ap_queue_del(struct vfio_ap_queue *q);
 struct vfio_ap_queue *vfio_ap_queue_lookup(unsigned long apid,
 					   unsigned long apqi);
 void vfio_ap_queue_set_usable(struct vfio_ap_queue *q, bool usable);
+bool vfio_ap_queue_usable(const struct vfio_ap_queue *q);
 
 /* the mdevs, what is assigned to them, and who owns an APQN */
 void vfio_ap_mdev_add(struct vfio_ap_mdev *m);
