@@ -747,6 +747,24 @@ static void unknown_irq_flag(struct spoil *x)
 	entry_at(x->s, 1)->irq_flags = 0x40;
 }
 
+static void other_type(struct spoil *x)
+{
+	entry_at(x->s, 3)->type = 13;
+}
+
+static void other_mode(struct spoil *x)
+{
+	uint32_t f = be32toh(entry_at(x->s, 2)->facilities);
+
+	f &= ~(FAC_CCA | FAC_ACCEL | FAC_EP11);
+	entry_at(x->s, 2)->facilities = htobe32(f | FAC_EP11);
+}
+
+static void bigger_messages(struct spoil *x)
+{
+	entry_at(x->s, 0)->ml = 15;
+}
+
 /* A precopy record only: the source never reached STOP_COPY. */
 static void no_final_record(struct spoil *x)
 {
@@ -788,6 +806,12 @@ static const struct hostile hostile_streams[] = {
 	  "malformed entry for queue 06.0004" },
 	{ "unknown interrupt flag", unknown_irq_flag, EINVAL, EINVAL,
 	  "malformed entry for queue 05.00ab" },
+	{ "adapter type 13", other_type, EOPNOTSUPP, EOPNOTSUPP,
+	  "06.00ab: adapter type 14 here, 13 on the source" },
+	{ "EP11 mode", other_mode, EOPNOTSUPP, EOPNOTSUPP,
+	  "06.0004: CCA mode here, EP11 on the source" },
+	{ "larger messages", bigger_messages, EOPNOTSUPP, EOPNOTSUPP,
+	  "05.0004: message size code" },
 	{ "no final record", no_final_record, 0, EINVAL, "incomplete" },
 };
 
@@ -841,6 +865,113 @@ TEST_F(mig, good_stream_in_one_byte_writes)
 			    1, &werr));
 	EXPECT_EQ(0, werr);
 	EXPECT_EQ(S_STOP, mig_get(self->a.dev));
+}
+
+/* What the target lacks, each with its errno and warning. */
+TEST_F(mig, target_lacks_an_apqn)
+{
+	char crycb[512];
+	int werr;
+
+	save(_metadata, self->a.dev, self->stream, &self->len);
+	ASSERT_EQ(0, mdev_write(UUID_A, "unassign_domain", "0xab"));
+	ASSERT_EQ(0, crycb_text(&self->g, crycb, sizeof(crycb)));
+	log_count(self, NULL, NULL);
+	self->log[0] = '\0';
+	EXPECT_EQ(-ENODEV, resume(_metadata, self->a.dev, self->stream,
+				  self->len, 4096, &werr));
+	EXPECT_EQ(-ENODEV, werr);
+	EXPECT_EQ(1, log_count(self, "queue 05.00ab", "not assigned to this mdev"));
+	expect_unchanged(_metadata, self, crycb);
+}
+
+TEST_F(mig, target_queue_not_bound)
+{
+	char crycb[512];
+	int werr;
+
+	save(_metadata, self->a.dev, self->stream, &self->len);
+	ASSERT_EQ(0, queue_unbind_vfio(6, 4));
+	ASSERT_EQ(0, crycb_text(&self->g, crycb, sizeof(crycb)));
+	log_count(self, NULL, NULL);
+	self->log[0] = '\0';
+	EXPECT_EQ(-ENODEV, resume(_metadata, self->a.dev, self->stream,
+				  self->len, 4096, &werr));
+	EXPECT_EQ(-ENODEV, werr);
+	EXPECT_EQ(1, log_count(self, "queue 06.0004", "not bound to vfio_ap"));
+	expect_unchanged(_metadata, self, crycb);
+	ASSERT_EQ(0, queue_bind_vfio(6, 4));
+}
+
+TEST_F(mig, target_lacks_a_control_domain)
+{
+	char crycb[512];
+	int werr;
+
+	save(_metadata, self->a.dev, self->stream, &self->len);
+	ASSERT_EQ(0, mdev_write(UUID_A, "unassign_control_domain", "0xab"));
+	ASSERT_EQ(0, crycb_text(&self->g, crycb, sizeof(crycb)));
+	log_count(self, NULL, NULL);
+	self->log[0] = '\0';
+	EXPECT_EQ(-ENODEV, resume(_metadata, self->a.dev, self->stream,
+				  self->len, 4096, &werr));
+	EXPECT_EQ(1, log_count(self, "control domain 00ab", "not assigned"));
+	expect_unchanged(_metadata, self, crycb);
+}
+
+TEST_F(mig, target_grants_more)
+{
+	char crycb[512];
+	int werr;
+
+	save(_metadata, self->a.dev, self->stream, &self->len);
+	ASSERT_EQ(0, mdev_write(UUID_A, "assign_domain", "0x47"));
+	ASSERT_EQ(0, crycb_text(&self->g, crycb, sizeof(crycb)));
+	log_count(self, NULL, NULL);
+	self->log[0] = '\0';
+	EXPECT_EQ(-EEXIST, resume(_metadata, self->a.dev, self->stream,
+				  self->len, 4096, &werr));
+	EXPECT_EQ(-EEXIST, werr);
+	EXPECT_EQ(1, log_count(self, "domain 47", "source guest did not have it"));
+	expect_unchanged(_metadata, self, crycb);
+}
+
+/* The host's adapter 6 turns into a CEX7 accelerator (a new card). */
+TEST_F(mig, target_adapter_of_another_kind)
+{
+	char crycb[512];
+	int werr;
+
+	save(_metadata, self->a.dev, self->stream, &self->len);
+	ASSERT_EQ(0, sim_write("adapter_mode", "6 13 accel"));
+	ASSERT_EQ(0, crycb_text(&self->g, crycb, sizeof(crycb)));
+	log_count(self, NULL, NULL);
+	self->log[0] = '\0';
+	EXPECT_EQ(-EOPNOTSUPP, resume(_metadata, self->a.dev, self->stream,
+				      self->len, 4096, &werr));
+	EXPECT_EQ(1, log_count(self, "queue 06.0004",
+			       "adapter type 13 here, 14 on the source"));
+	expect_unchanged(_metadata, self, crycb);
+}
+
+/* The host loses an adapter after the stream was checked on write. */
+TEST_F(mig, host_change_while_resuming)
+{
+	char crycb[512];
+	int fd;
+
+	save(_metadata, self->a.dev, self->stream, &self->len);
+	ASSERT_EQ(0, mig_set(self->a.dev, S_RESUMING, &fd));
+	EXPECT_EQ(0, write_stream(fd, self->stream, self->len, 4096));
+	ASSERT_EQ(0, sim_write("remove_adapter", "6"));
+	ASSERT_EQ(0, crycb_text(&self->g, crycb, sizeof(crycb)));
+	log_count(self, NULL, NULL);
+	self->log[0] = '\0';
+	EXPECT_EQ(-ENODEV, mig_set(self->a.dev, S_STOP, NULL));
+	EXPECT_EQ(1, log_count(self, "queue 06.0004",
+			       "not in the host's AP configuration"));
+	close(fd);
+	expect_unchanged(_metadata, self, crycb);
 }
 
 /* Reset in the middle of a resuming session: the fd is done with. */
