@@ -353,6 +353,22 @@ static int vfio_ap_mig_check_hw(struct vfio_ap_mdev *m,
 	return 0;
 }
 
+/* The NIB must be memory of the target guest: the pin depends on it. */
+static int vfio_ap_mig_check_nib(struct vfio_ap_mdev *m,
+				 const struct vfio_ap_mig_queue *e,
+				 unsigned long apid, unsigned long apqi)
+{
+	u64 nib = be64_to_cpu(e->nib);
+
+	if (!(e->irq_flags & VFIO_AP_MIG_IRQ_ON) ||
+	    vfio_ap_irq_nib_in_guest(m->kvm, nib))
+		return 0;
+	dev_warn(vfio_ap_mdev_dev(m),
+		 "migration: queue %02lx.%04lx: NIB %#llx is not memory of the guest here\n",
+		 apid, apqi, nib);
+	return -EINVAL;
+}
+
 static int vfio_ap_mig_check_queues(struct vfio_ap_mdev *m, const u8 *rec,
 				    const struct vfio_ap_apcb *apcb)
 {
@@ -372,9 +388,12 @@ static int vfio_ap_mig_check_queues(struct vfio_ap_mdev *m, const u8 *rec,
 					 apid, apqi, why);
 				return -ENODEV;
 			}
-			ret = vfio_ap_mig_check_hw(m, e++, apid, apqi);
+			ret = vfio_ap_mig_check_hw(m, e, apid, apqi);
+			if (!ret)
+				ret = vfio_ap_mig_check_nib(m, e, apid, apqi);
 			if (ret)
 				return ret;
+			e++;
 		}
 	}
 
@@ -791,10 +810,51 @@ static struct file *vfio_ap_mig_start_resuming(struct vfio_ap_mdev *m)
 	return f->filp;
 }
 
+static void vfio_ap_mig_unrestore(struct vfio_ap_mdev *m,
+				  const struct vfio_ap_mig_queue *e,
+				  const struct vfio_ap_mig_queue *end)
+{
+	for (; e < end; e++)
+		if (e->irq_flags & VFIO_AP_MIG_IRQ_ON)
+			vfio_ap_irq_unrestore(m, be16_to_cpu(e->apqn));
+}
+
+/*
+ * Interrupts back on as the source guest had them, all or none: a queue
+ * that refuses turns off those enabled before it.
+ */
+static int vfio_ap_mig_restore_irqs(struct vfio_ap_mdev *m, const u8 *rec)
+{
+	const struct vfio_ap_mig_header *hdr = (const void *)rec;
+	const struct vfio_ap_mig_queue *first, *e, *end;
+	u16 qid;
+	u8 rc;
+
+	first = (const void *)(rec + vfio_ap_mig_record_len(0));
+	end = first + be32_to_cpu(hdr->nr_queues);
+	for (e = first; e < end; e++) {
+		if (!(e->irq_flags & VFIO_AP_MIG_IRQ_ON))
+			continue;
+		qid = be16_to_cpu(e->apqn);
+		rc = vfio_ap_irq_restore(m, qid, e->isc, be64_to_cpu(e->nib));
+		if (rc == AP_RESPONSE_NORMAL)
+			continue;
+		dev_warn(vfio_ap_mdev_dev(m),
+			 "migration: queue %02x.%04x: interrupts not restored, response code %#04x\n",
+			 vfio_ap_qid_apid(qid), vfio_ap_qid_apqi(qid), rc);
+		vfio_ap_mig_unrestore(m, first, e);
+		return -EIO;
+	}
+
+	return 0;
+}
+
 /*
  * RESUMING -> STOP: the final record, checked once more against the host
- * as it is now.  On failure the device stays in RESUMING and the session
- * is spoiled.
+ * as it is now, then the guest's interrupts restored.  On failure the
+ * device stays in RESUMING and the session is spoiled.  The record stays
+ * put after the lock is dropped: the final record takes no more writes,
+ * and only a holder of mig_lock ends the session.
  */
 static int vfio_ap_mig_load(struct vfio_ap_mdev *m)
 {
@@ -813,6 +873,15 @@ static int vfio_ap_mig_load(struct vfio_ap_mdev *m)
 	}
 	f->err = ret;
 	mutex_unlock(&f->lock);
+	if (ret)
+		return ret;
+
+	ret = vfio_ap_mig_restore_irqs(m, f->buf);
+	if (ret) {
+		mutex_lock(&f->lock);
+		f->err = ret;
+		mutex_unlock(&f->lock);
+	}
 
 	return ret;
 }

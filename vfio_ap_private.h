@@ -273,6 +273,10 @@ void vfio_ap_irq_unpin(struct list_head *unpins);
 void vfio_ap_irq_wait_idle(void);
 bool vfio_ap_irq_get(const struct vfio_ap_queue *q,
 		     const struct vfio_ap_mdev *m, u8 *gisc, dma_addr_t *nib);
+bool vfio_ap_irq_nib_in_guest(struct kvm *kvm, dma_addr_t nib);
+u8 vfio_ap_irq_restore(struct vfio_ap_mdev *m, ap_qid_t qid, u8 gisc,
+		       dma_addr_t nib);
+void vfio_ap_irq_unrestore(struct vfio_ap_mdev *m, ap_qid_t qid);
 void vfio_ap_irq_dma_unmap(struct vfio_ap_mdev *m, u64 iova, u64 length);
 struct ap_queue_status vfio_ap_irq_aqic(struct vfio_ap_mdev *m,
 					struct kvm_vcpu *vcpu,
