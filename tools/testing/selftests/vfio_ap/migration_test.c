@@ -994,4 +994,168 @@ TEST_F(mig, reset_in_the_middle_of_resuming)
 	EXPECT_EQ(0, werr);
 }
 
+/* --- the guest's interrupts --- */
+
+#define NIB_GPA		0x2010UL
+#define NIB2_GPA	0x3020UL
+#define GISC		3
+
+static unsigned int aqic_rc(struct __test_metadata *_metadata,
+			    const struct kvm_guest *g, unsigned int apid,
+			    unsigned int apqi, uint64_t gr1, uint64_t nib)
+{
+	struct pqap_result r = { .ret = -1 };
+
+	EXPECT_EQ(0, pqap(g, AQIC_GR0(apid, apqi), gr1, nib, false, &r));
+	EXPECT_EQ(0, r.ret);
+	return GR1_RC(r.gr1);
+}
+
+/* @n queues on: @n pins, @n registrations of GISC, @n in the simulator. */
+static void expect_irqs_held(struct __test_metadata *_metadata,
+			     const struct kvm_guest *g, int n)
+{
+	struct gisa_info gi;
+
+	EXPECT_EQ(n, pinned_pages());
+	ASSERT_EQ(0, gisa_read(g, &gi));
+	EXPECT_EQ((unsigned int)n, gi.refs[GISC]);
+	EXPECT_EQ(n, sim_guest_irqs());
+}
+
+/*
+ * From the fixture's guest, with interrupts on for 05.0004 and 06.00ab,
+ * the whole stream (PRE_COPY and final record); the source then closes
+ * and its mdev goes, and a second mdev with the same queues is opened by
+ * VM @g2. Nothing of the interrupts may stay behind on the source.
+ */
+static void move_with_irqs(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(mig) * self, struct kvm_guest *g2,
+			   struct kvm_vdev *b)
+{
+	uint8_t *buf = self->stream;
+	struct mig_entry *e;
+	ssize_t n;
+	int fd;
+
+	ASSERT_EQ(0U, aqic_rc(_metadata, &self->g, 5, 4, AQIC_GR1_ON(GISC),
+			      NIB_GPA));
+	ASSERT_EQ(0U, aqic_rc(_metadata, &self->g, 6, 0xab,
+			      AQIC_GR1_ON(GISC), NIB2_GPA));
+	expect_irqs_held(_metadata, &self->g, 2);
+	ASSERT_EQ(0, mig_set(self->a.dev, S_PRE_COPY, &fd));
+	n = read(fd, buf, STREAM_MAX);
+	ASSERT_EQ(RECORD_LEN, n);
+	ASSERT_EQ(0, mig_set(self->a.dev, S_STOP_COPY, NULL));
+	n = read_stream(fd, buf + RECORD_LEN, STREAM_MAX - RECORD_LEN, 4096);
+	ASSERT_EQ(RECORD_LEN, n);
+	close(fd);
+	self->len = 2 * RECORD_LEN;
+	/* the final record: 05.0004 and 06.00ab on, the others off */
+	e = entry_at(buf + RECORD_LEN, 0);
+	EXPECT_EQ(MIG_IRQ_ON, e->irq_flags);
+	EXPECT_EQ(GISC, e->isc);
+	EXPECT_EQ((uint64_t)NIB_GPA, be64toh(e->nib));
+	EXPECT_EQ(0, entry_at(buf + RECORD_LEN, 1)->irq_flags);
+	EXPECT_EQ(0, entry_at(buf + RECORD_LEN, 2)->irq_flags);
+	e = entry_at(buf + RECORD_LEN, 3);
+	EXPECT_EQ(MIG_IRQ_ON, e->irq_flags);
+	EXPECT_EQ((uint64_t)NIB2_GPA, be64toh(e->nib));
+
+	kvm_vdev_close(&self->a);
+	EXPECT_EQ(0, pinned_pages());
+	EXPECT_EQ(0, sim_guest_irqs());
+	kvm_guest_destroy(&self->g);
+	ASSERT_EQ(0, mdev_remove(UUID_A));
+	assign_std(_metadata, UUID_B);
+	open_guest(_metadata, g2, b, UUID_B);
+	ASSERT_EQ(0, mig_set(b->dev, S_STOP, NULL));
+}
+
+TEST_F(mig, interrupts_follow_the_guest)
+{
+	struct kvm_guest g2;
+	struct kvm_vdev b;
+	struct sim_irq si;
+	int werr;
+
+	kvm_guest_init(&g2);
+	kvm_vdev_init(&b);
+	move_with_irqs(_metadata, self, &g2, &b);
+	EXPECT_EQ(0, resume(_metadata, b.dev, self->stream, self->len, 4096,
+			    &werr));
+	EXPECT_EQ(0, werr);
+	expect_irqs_held(_metadata, &g2, 2);
+	ASSERT_EQ(0, sim_irq_get(5, 4, &si));
+	EXPECT_TRUE(si.on);
+	EXPECT_EQ((unsigned int)GISC, si.gisc);
+	EXPECT_EQ(guest_phys_to_host(&g2, NIB_GPA), si.nib);
+	ASSERT_EQ(0, sim_irq_get(6, 0xab, &si));
+	EXPECT_TRUE(si.on);
+	EXPECT_EQ(guest_phys_to_host(&g2, NIB2_GPA), si.nib);
+	ASSERT_EQ(0, sim_irq_get(5, 0xab, &si));
+	EXPECT_FALSE(si.on);
+	/* the target guest can turn them off as its own */
+	ASSERT_EQ(0, mig_set(b.dev, S_RUNNING, NULL));
+	EXPECT_EQ(0U, aqic_rc(_metadata, &g2, 5, 4, AQIC_GR1_OFF, 0));
+	expect_irqs_held(_metadata, &g2, 1);
+	kvm_vdev_close(&b);
+	EXPECT_EQ(0, pinned_pages());
+	EXPECT_EQ(0, sim_guest_irqs());
+	kvm_guest_destroy(&g2);
+}
+
+/* The second queue refuses AQIC on the target: the first goes off too. */
+TEST_F(mig, interrupts_all_or_none)
+{
+	struct kvm_guest g2;
+	struct kvm_vdev b;
+	char crycb[512], now[512];
+	int werr;
+
+	kvm_guest_init(&g2);
+	kvm_vdev_init(&b);
+	move_with_irqs(_metadata, self, &g2, &b);
+	ASSERT_EQ(0, sim_write("fault", "06.00ab aqic_fail=07"));
+	ASSERT_EQ(0, crycb_text(&g2, crycb, sizeof(crycb)));
+	log_count(self, NULL, NULL);
+	self->log[0] = '\0';
+	EXPECT_EQ(-EIO, resume(_metadata, b.dev, self->stream, self->len,
+			       4096, &werr));
+	EXPECT_EQ(0, werr);
+	EXPECT_EQ(1, log_count(self, "queue 06.00ab",
+			       "interrupts not restored, response code 0x07"));
+	EXPECT_EQ(S_RESUMING, mig_get(b.dev));
+	expect_irqs_held(_metadata, &g2, 0);
+	ASSERT_EQ(0, crycb_text(&g2, now, sizeof(now)));
+	EXPECT_STREQ(crycb, now);
+	EXPECT_EQ(0, ioctl(b.dev, VFIO_DEVICE_RESET));
+	kvm_vdev_close(&b);
+	kvm_guest_destroy(&g2);
+}
+
+/* A NIB outside the target guest's memory is refused on write. */
+TEST_F(mig, nib_outside_the_guest)
+{
+	char crycb[512];
+	struct mig_entry *e;
+	int werr;
+
+	save(_metadata, self->a.dev, self->stream, &self->len);
+	e = entry_at(self->stream, 1);
+	e->irq_flags = MIG_IRQ_ON;
+	e->isc = GISC;
+	e->nib = htobe64(FOREIGN_IOVA);
+	ASSERT_EQ(0, crycb_text(&self->g, crycb, sizeof(crycb)));
+	log_count(self, NULL, NULL);
+	self->log[0] = '\0';
+	EXPECT_EQ(-EINVAL, resume(_metadata, self->a.dev, self->stream,
+				  self->len, 4096, &werr));
+	EXPECT_EQ(-EINVAL, werr);
+	EXPECT_EQ(1, log_count(self, "queue 05.00ab: NIB 0x1000000",
+			       "not memory of the guest here"));
+	EXPECT_EQ(0, pinned_pages());
+	expect_unchanged(_metadata, self, crycb);
+}
+
 TEST_HARNESS_MAIN
