@@ -366,7 +366,8 @@ shard_selftests() {
 # Lockdep stays silent only about orders it saw: it must have recorded
 # vfio_ap's locks nested with VFIO's dev_set lock and with kvm->lock as
 # QEMU's open and close and the hot plug take them, the PQAP hook under
-# KVM's hook lock and dma_unmap under VFIO's device list lock (see
+# KVM's hook lock, dma_unmap under VFIO's device list lock, and the
+# migration locks outside cfg_lock (migration_test; see
 # Documentation/arch/s390/vfio-ap-locking.rst).
 lockdep_saw() {
 	local edge
@@ -376,7 +377,11 @@ lockdep_saw() {
 		    'vfio_ap_drv.cfg_lock -> &kvm->arch.crypto.pqap_hook_rwsem' \
 		    'vfio_ap_drv.cfg_lock -> vfio_ap_drv.state_lock' \
 		    '&kvm->arch.crypto.pqap_hook_rwsem -> vfio_ap_drv.state_lock' \
-		    '&iommu->device_list_lock -> vfio_ap_drv.state_lock'; do
+		    '&iommu->device_list_lock -> vfio_ap_drv.state_lock' \
+		    '&new_dev_set->lock -> &m->mig_lock' \
+		    '&m->mig_lock -> &f->lock' \
+		    '&f->lock -> vfio_ap_drv.cfg_lock' \
+		    '&m->mig_lock -> vfio_ap_drv.cfg_lock'; do
 		if grep -q -F "lab-lockdep: $edge" "$1"; then
 			pass "lockdep recorded $edge"
 		else
