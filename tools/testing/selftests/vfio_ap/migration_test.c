@@ -73,6 +73,12 @@ static_assert(sizeof(struct mig_entry) == MIG_ENTRY_LEN, "entry layout");
 			 GUEST_QUEUES * MIG_ENTRY_LEN)
 #define STREAM_MAX	(2 * 1024 * 1024)
 
+/*
+ * Cases that loop over states or streams, each step a device reset (or
+ * a new VM): well inside this on the debug kernel, also under load.
+ */
+#define LOOP_TIMEOUT	240
+
 /* enum vfio_device_mig_state; the cross toolchain's UAPI lacks PRE_COPY. */
 #define S_ERROR		0
 #define S_STOP		1
@@ -493,7 +499,7 @@ static bool opens_session(unsigned int from, unsigned int to)
 	return false;
 }
 
-TEST_F(mig, every_arc)
+TEST_F_TIMEOUT(mig, every_arc, LOOP_TIMEOUT)
 {
 	unsigned int i, j, from, to;
 	int fd, fd2, rc;
@@ -544,7 +550,7 @@ TEST_F(mig, states_that_do_not_exist)
 	}
 }
 
-TEST_F(mig, reset_and_close_in_every_state)
+TEST_F_TIMEOUT(mig, reset_and_close_in_every_state, LOOP_TIMEOUT)
 {
 	unsigned int i;
 	uint8_t b = 0;
@@ -815,7 +821,7 @@ static const struct hostile hostile_streams[] = {
 	{ "no final record", no_final_record, 0, EINVAL, "incomplete" },
 };
 
-TEST_F(mig, hostile_streams_change_nothing)
+TEST_F_TIMEOUT(mig, hostile_streams_change_nothing, LOOP_TIMEOUT)
 {
 	static uint8_t good[RECORD_LEN];
 	const struct hostile *h;
