@@ -155,6 +155,28 @@ void vfio_ap_irq_release_all(struct vfio_ap_mdev *m, struct list_head *unpins)
 	}
 }
 
+/**
+ * vfio_ap_irq_get() - what a guest enabled on a queue's interrupts
+ * @q: the queue
+ * @m: the mdev whose guest is asked about
+ * @gisc: gets the guest ISC the guest enabled them with
+ * @nib: gets the guest address of the NIB
+ *
+ * Context: state_lock held.
+ * Return: true if the guest of @m has the queue's interrupts on.
+ */
+bool vfio_ap_irq_get(const struct vfio_ap_queue *q,
+		     const struct vfio_ap_mdev *m, u8 *gisc, dma_addr_t *nib)
+{
+	vfio_ap_assert_state_locked();
+	if (q->irq_mdev != m)
+		return false;
+	*gisc = q->gisc;
+	*nib = q->nib_iova;
+
+	return true;
+}
+
 static void vfio_ap_irq_record(struct vfio_ap_queue *q, struct vfio_ap_mdev *m,
 			       dma_addr_t nib, u8 gisc)
 {
@@ -309,8 +331,7 @@ static struct ap_queue_status vfio_ap_irq_arm(struct vfio_ap_queue *q,
  */
 static struct ap_queue_status vfio_ap_irq_enable(struct vfio_ap_queue *q,
 						 struct vfio_ap_mdev *m,
-						 struct kvm_vcpu *vcpu,
-						 u8 gisc, dma_addr_t nib,
+						 bool aiv, u8 gisc, dma_addr_t nib,
 						 struct list_head *unpins)
 {
 	struct vfio_ap_mdev *stale = NULL;
@@ -325,7 +346,7 @@ static struct ap_queue_status vfio_ap_irq_enable(struct vfio_ap_queue *q,
 		if (status.response_code != AP_RESPONSE_NORMAL)
 			return status;
 	}
-	if (!vfio_ap_vcpu_has_aiv(vcpu))
+	if (!aiv)
 		status = vfio_ap_status_rc(AP_RESPONSE_OTHERWISE_CHANGED);
 	else if (!vfio_ap_nib_valid(m->kvm, nib))
 		status = vfio_ap_status_rc(AP_RESPONSE_INVALID_ADDRESS);
@@ -479,7 +500,8 @@ static struct ap_queue_status vfio_ap_irq_aqic_locked(struct vfio_ap_mdev *m,
 	if (q->irq_busy)
 		return vfio_ap_status_rc(AP_RESPONSE_BUSY);
 	if (ctrl.ir)
-		return vfio_ap_irq_enable(q, m, vcpu, ctrl.isc, nib, unpins);
+		return vfio_ap_irq_enable(q, m, vfio_ap_vcpu_has_aiv(vcpu),
+					  ctrl.isc, nib, unpins);
 
 	return vfio_ap_irq_disable(q, unpins);
 }
@@ -512,4 +534,109 @@ struct ap_queue_status vfio_ap_irq_aqic(struct vfio_ap_mdev *m,
 	vfio_ap_irq_unpin(&unpins);
 
 	return status;
+}
+
+/**
+ * vfio_ap_irq_nib_in_guest() - tell whether a NIB address is guest memory
+ * @kvm: the guest
+ * @nib: guest address of the notification indicator byte
+ *
+ * Context: any that may sleep; takes kvm->srcu.
+ * Return: true if @nib lies in one of the guest's memory slots.
+ */
+bool vfio_ap_irq_nib_in_guest(struct kvm *kvm, dma_addr_t nib)
+{
+	bool ok;
+	int idx;
+
+	idx = srcu_read_lock(&kvm->srcu);
+	ok = vfio_ap_nib_valid(kvm, nib);
+	srcu_read_unlock(&kvm->srcu, idx);
+
+	return ok;
+}
+
+/* AIV is a property of the guest: its vCPUs all have it or none does. */
+static bool vfio_ap_kvm_has_aiv(struct kvm *kvm)
+{
+	struct kvm_vcpu *vcpu = kvm_get_vcpu(kvm, 0);
+
+	return vcpu && vfio_ap_vcpu_has_aiv(vcpu);
+}
+
+static struct ap_queue_status
+vfio_ap_irq_restore_locked(struct vfio_ap_mdev *m, ap_qid_t qid, u8 gisc,
+			   dma_addr_t nib, struct list_head *unpins)
+{
+	struct vfio_ap_queue *q;
+
+	vfio_ap_assert_state_locked();
+	q = vfio_ap_guest_queue(m, qid);
+	if (!q)
+		return vfio_ap_status_rc(AP_RESPONSE_Q_NOT_AVAIL);
+	if (q->resetting)
+		return vfio_ap_status_rc(AP_RESPONSE_RESET_IN_PROGRESS);
+	if (q->irq_busy)
+		return vfio_ap_status_rc(AP_RESPONSE_BUSY);
+	/* The target's own guest has not run: anything on is not ours. */
+	if (q->irq_mdev)
+		return vfio_ap_status_rc(AP_RESPONSE_OTHERWISE_CHANGED);
+
+	return vfio_ap_irq_enable(q, m, vfio_ap_kvm_has_aiv(m->kvm), gisc, nib,
+				  unpins);
+}
+
+/**
+ * vfio_ap_irq_restore() - enable a queue's interrupts as a migrated guest had them
+ * @m: the mdev whose guest gets them
+ * @qid: the queue, in the guest's configuration
+ * @gisc: the guest ISC the guest enabled them with on the source
+ * @nib: guest address of the notification indicator byte
+ *
+ * Does what the guest's PQAP(AQIC) did on the source, without a vCPU: the
+ * NIB page pinned, the guest ISC registered, AQIC issued.
+ *
+ * Context: state_lock not held; takes it, and drops it around the pin.
+ * The device is open (@m has a guest).
+ * Return: the AP response code, AP_RESPONSE_NORMAL if the interrupts are on.
+ */
+u8 vfio_ap_irq_restore(struct vfio_ap_mdev *m, ap_qid_t qid, u8 gisc,
+		       dma_addr_t nib)
+{
+	struct ap_queue_status status;
+	LIST_HEAD(unpins);
+	int idx;
+
+	/* As a vCPU holds it when it issues AQIC: for the memslot lookup. */
+	idx = srcu_read_lock(&m->kvm->srcu);
+	mutex_lock(&vfio_ap_drv.state_lock);
+	status = vfio_ap_irq_restore_locked(m, qid, gisc, nib, &unpins);
+	mutex_unlock(&vfio_ap_drv.state_lock);
+	srcu_read_unlock(&m->kvm->srcu, idx);
+	vfio_ap_irq_unpin(&unpins);
+
+	return status.response_code;
+}
+
+/**
+ * vfio_ap_irq_unrestore() - turn off what vfio_ap_irq_restore() turned on
+ * @m: the mdev
+ * @qid: the queue
+ *
+ * Context: state_lock not held; takes it.
+ */
+void vfio_ap_irq_unrestore(struct vfio_ap_mdev *m, ap_qid_t qid)
+{
+	struct vfio_ap_queue *q;
+	LIST_HEAD(unpins);
+
+	mutex_lock(&vfio_ap_drv.state_lock);
+	q = vfio_ap_guest_queue(m, qid);
+	if (q && q->irq_mdev == m) {
+		vfio_ap_irq_disable(q, &unpins);
+		/* Whether or not the queue confirmed: the pin must go. */
+		vfio_ap_irq_release(q, &unpins);
+	}
+	mutex_unlock(&vfio_ap_drv.state_lock);
+	vfio_ap_irq_unpin(&unpins);
 }

@@ -301,6 +301,21 @@ void vfio_ap_queue_set_unusable(struct vfio_ap_queue *q)
 				 vfio_ap_qid_apqi(q->qid));
 }
 
+/**
+ * vfio_ap_queue_usable() - tell whether a guest may get a bound queue
+ * @q: the queue
+ *
+ * Context: cfg_lock held.
+ * Return: false if the queue is being unbound or a reset left it broken.
+ */
+bool vfio_ap_queue_usable(const struct vfio_ap_queue *q)
+{
+	vfio_ap_assert_cfg_locked();
+	return vfio_ap_queue_map_test(&vfio_ap_model.queue_map,
+				      vfio_ap_qid_apid(q->qid),
+				      vfio_ap_qid_apqi(q->qid));
+}
+
 /* --- the mdevs and what is assigned to them --- */
 
 /**

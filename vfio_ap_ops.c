@@ -106,6 +106,8 @@ static long vfio_ap_ioctl(struct vfio_device *vdev, unsigned int cmd,
 	case VFIO_DEVICE_SET_IRQS:
 		return vfio_ap_set_irqs(m, arg);
 	case VFIO_DEVICE_RESET:
+		/* Ends a migration session too: the uAPI's way out of one. */
+		vfio_ap_mig_reset(m);
 		vfio_ap_guest_reset(m);
 		return 0;
 	default:
@@ -129,6 +131,7 @@ static void vfio_ap_close_device(struct vfio_device *vdev)
 {
 	struct vfio_ap_mdev *m = vdev_to_vfio_ap_mdev(vdev);
 
+	vfio_ap_mig_reset(m);
 	vfio_ap_guest_detach(m);
 	vfio_ap_triggers_release(m);
 }
@@ -161,13 +164,17 @@ static int vfio_ap_init_dev(struct vfio_device *vdev)
 	INIT_LIST_HEAD(&m->irq_queues);
 	spin_lock_init(&m->trigger_lock);
 	m->pqap_hook = vfio_ap_pqap_hook;
+	vfio_ap_mig_init(m);
 
 	return 0;
 }
 
 static void vfio_ap_release_dev(struct vfio_device *vdev)
 {
-	vfio_ap_triggers_release(vdev_to_vfio_ap_mdev(vdev));
+	struct vfio_ap_mdev *m = vdev_to_vfio_ap_mdev(vdev);
+
+	vfio_ap_triggers_release(m);
+	vfio_ap_mig_release(m);
 }
 
 static const struct vfio_device_ops vfio_ap_dev_ops = {

@@ -5,8 +5,8 @@
  * Calls run one way, from each layer to the layers after it:
  *
  *   entry points     vfio_ap_drv.c (module, AP bus), vfio_ap_ops.c (mdev,
- *                    VFIO device), vfio_ap_sysfs.c, vfio_ap_pqap.c (KVM),
- *                    vfio_ap_debugfs.c
+ *                    VFIO device), vfio_ap_migration.c (VFIO migration),
+ *                    vfio_ap_sysfs.c, vfio_ap_pqap.c (KVM), vfio_ap_debugfs.c
  *   guest side       vfio_ap_guest.c
  *   queue operations vfio_ap_reset.c, then vfio_ap_irq.c
  *   model            vfio_ap_model.c
@@ -15,8 +15,9 @@
  * A layer may skip those below it, never call one above.  Inside a layer
  * calls run one way too: vfio_ap_drv.c registers the tables of the other
  * entry points, vfio_ap_drv.c and vfio_ap_ops.c create and remove the
- * debugfs files, vfio_ap_ops.c hands KVM the PQAP hook, and vfio_ap_reset.c
- * releases interrupts through vfio_ap_irq.c.  tools/testing/vfio_ap_lab/
+ * debugfs files, vfio_ap_ops.c hands KVM the PQAP hook and VFIO the
+ * migration callbacks, and vfio_ap_reset.c releases interrupts through
+ * vfio_ap_irq.c.  tools/testing/vfio_ap_lab/
  * callgraph.sh checks all of this on the built objects.  The locks named
  * here are described in Documentation/arch/s390/vfio-ap-locking.rst.
  */
@@ -57,6 +58,7 @@
 #define VFIO_AP_IRQ_OFF_POLL_MS		5
 
 struct vfio_ap_mdev;
+struct vfio_ap_mig_file;
 
 /**
  * enum vfio_ap_reset_step - where a queue is in a batch reset
@@ -143,6 +145,10 @@ struct vfio_ap_queue {
  * @req_trigger: signalled to ask userspace to release the device
  * @cfg_chg_trigger: signalled whenever the guest's AP configuration changes
  * @debugfs: the mdev's directory in debugfs (see vfio_ap_debugfs.c)
+ * @mig_lock: serializes migration state changes and device resets
+ * @mig_state: the VFIO migration state (mig_lock)
+ * @mig_file: the data fd of the migration session under way, or NULL
+ *	      (mig_lock)
  */
 struct vfio_ap_mdev {
 	struct vfio_device vdev;
@@ -158,6 +164,9 @@ struct vfio_ap_mdev {
 	struct eventfd_ctx *req_trigger;
 	struct eventfd_ctx *cfg_chg_trigger;
 	struct dentry *debugfs;
+	struct mutex mig_lock;		/* outermost: migration state */
+	enum vfio_device_mig_state mig_state;
+	struct vfio_ap_mig_file *mig_file;
 };
 
 /**
@@ -227,6 +236,11 @@ static inline unsigned int vfio_ap_qid_apqi(ap_qid_t qid)
 /* vfio_ap_ops.c: the mdevs and the VFIO device */
 extern struct mdev_driver vfio_ap_mdev_driver;
 
+/* vfio_ap_migration.c: VFIO migration, set up by vfio_ap_ops.c */
+void vfio_ap_mig_init(struct vfio_ap_mdev *m);
+void vfio_ap_mig_release(struct vfio_ap_mdev *m);
+void vfio_ap_mig_reset(struct vfio_ap_mdev *m);
+
 /* vfio_ap_sysfs.c */
 extern const struct attribute_group *vfio_ap_matrix_groups[];
 extern const struct attribute_group *vfio_ap_mdev_groups[];
@@ -274,6 +288,12 @@ bool vfio_ap_irq_release_if_off(struct vfio_ap_queue *q,
 void vfio_ap_irq_release_all(struct vfio_ap_mdev *m, struct list_head *unpins);
 void vfio_ap_irq_unpin(struct list_head *unpins);
 void vfio_ap_irq_wait_idle(void);
+bool vfio_ap_irq_get(const struct vfio_ap_queue *q,
+		     const struct vfio_ap_mdev *m, u8 *gisc, dma_addr_t *nib);
+bool vfio_ap_irq_nib_in_guest(struct kvm *kvm, dma_addr_t nib);
+u8 vfio_ap_irq_restore(struct vfio_ap_mdev *m, ap_qid_t qid, u8 gisc,
+		       dma_addr_t nib);
+void vfio_ap_irq_unrestore(struct vfio_ap_mdev *m, ap_qid_t qid);
 void vfio_ap_irq_dma_unmap(struct vfio_ap_mdev *m, u64 iova, u64 length);
 struct ap_queue_status vfio_ap_irq_aqic(struct vfio_ap_mdev *m,
 					struct kvm_vcpu *vcpu,
@@ -299,6 +319,7 @@ struct vfio_ap_queue *vfio_ap_queue_lookup(unsigned long apid,
 					   unsigned long apqi);
 int vfio_ap_queue_set_usable(struct vfio_ap_queue *q);
 void vfio_ap_queue_set_unusable(struct vfio_ap_queue *q);
+bool vfio_ap_queue_usable(const struct vfio_ap_queue *q);
 
 /* the mdevs, what is assigned to them, and who owns an APQN */
 void vfio_ap_mdev_add(struct vfio_ap_mdev *m);

@@ -29,7 +29,7 @@ dir=${1:-$("$LAB/lab.sh" treedir)/mod-plain}
 # Layer of each file, from the top; a file not listed is a leaf.
 layer() {
 	case $1 in
-	vfio_ap_drv|vfio_ap_ops|vfio_ap_sysfs|vfio_ap_pqap|vfio_ap_debugfs) echo 1 ;;
+	vfio_ap_drv|vfio_ap_ops|vfio_ap_migration|vfio_ap_sysfs|vfio_ap_pqap|vfio_ap_debugfs) echo 1 ;;
 	vfio_ap_guest) echo 2 ;;
 	vfio_ap_reset|vfio_ap_irq) echo 3 ;;
 	vfio_ap_model) echo 4 ;;

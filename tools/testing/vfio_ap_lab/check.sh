@@ -327,7 +327,7 @@ build_selftests() {
 
 # Seconds each selftest binary takes on the debug kernel (measured; see
 # README), to balance the VMs; a binary not listed counts as 60.
-SELFTEST_COST="irq_test=100 qemu_test=87 assign_test=64 format_test=49
+SELFTEST_COST="migration_test=107 irq_test=100 qemu_test=87 assign_test=64 format_test=49
 fuzz_test=47 stress_test=46 reset_test=45 kvm_test=35 hotplug_test=28
 mdev_test=17 filter_test=16 apmask_test=16 module_test=12 status_test=10
 why_test=30 parent_test=1"
@@ -382,7 +382,8 @@ shard_selftests() {
 # Lockdep stays silent only about orders it saw: it must have recorded
 # vfio_ap's locks nested with VFIO's dev_set lock and with kvm->lock as
 # QEMU's open and close and the hot plug take them, the PQAP hook under
-# KVM's hook lock and dma_unmap under VFIO's device list lock (see
+# KVM's hook lock, dma_unmap under VFIO's device list lock, and the
+# migration locks outside cfg_lock (migration_test; see
 # Documentation/arch/s390/vfio-ap-locking.rst).
 lockdep_saw() {
 	local edge
@@ -392,7 +393,11 @@ lockdep_saw() {
 		    'vfio_ap_drv.cfg_lock -> &kvm->arch.crypto.pqap_hook_rwsem' \
 		    'vfio_ap_drv.cfg_lock -> vfio_ap_drv.state_lock' \
 		    '&kvm->arch.crypto.pqap_hook_rwsem -> vfio_ap_drv.state_lock' \
-		    '&iommu->device_list_lock -> vfio_ap_drv.state_lock'; do
+		    '&iommu->device_list_lock -> vfio_ap_drv.state_lock' \
+		    '&new_dev_set->lock -> &m->mig_lock' \
+		    '&m->mig_lock -> &f->lock' \
+		    '&f->lock -> vfio_ap_drv.cfg_lock' \
+		    '&m->mig_lock -> vfio_ap_drv.cfg_lock'; do
 		if grep -q -F "lab-lockdep: $edge" "$1"; then
 			pass "lockdep recorded $edge"
 		else

@@ -11,12 +11,21 @@ lockdep_edges() {
 	awk '/^[0-9a-f]+ /{ cls = $NF } /^ -> /{ print cls " -> " $NF }' /proc/lockdep |
 		grep -E 'vfio_ap|&m->|pqap_hook' >> /tmp/lockdep.edges
 }
+# Cases a module other than ours can pass: a binary that tests what only
+# our module offers runs just its control case there (see its comment).
+selftest_args() {
+	[ "${LAB_MODULE:-}" = reference ] || return 0
+	case $1 in
+	migration_test) echo "-t migration_feature" ;;
+	esac
+}
 rc=0
 for t in $(ls | grep -v '\.sh$' | sort); do
 	[ -f "$t" ] && [ -x "$t" ] || continue
 	echo "lab-selftests: running $t"
 	t0=$(date +%s)
-	./"$t" > /tmp/out.$t 2>&1
+	# shellcheck disable=SC2046 # the arguments are words
+	./"$t" $(selftest_args "$t") > /tmp/out.$t 2>&1
 	trc=$?
 	cat /tmp/out.$t
 	echo "lab-selftests: $t took $(($(date +%s) - t0))s"
