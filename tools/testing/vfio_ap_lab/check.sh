@@ -217,9 +217,24 @@ admin_tools_result() {
 		fail "admin tools: VM run (exit status or kernel splat)"
 }
 
+# doctest.sh prints "doctest: ok - ..." or "doctest: not ok - ..." and
+# the differences per example of the guide, then a summary line; the
+# whole guide counts as one check.
+doctest_result() {
+	local out=$1 rc=$2 np nf
+	np=$(grep -c '^doctest: ok - ' "$out")
+	nf=$(grep -c '^doctest: not ok - ' "$out")
+	if [ "$rc" -eq 0 ] && [ "$nf" -eq 0 ] && [ "$np" -gt 0 ]; then
+		pass "doc test: the $np console examples of vfio-ap.rst print what the guide shows (plain kernel)"
+	else
+		cat "$out"
+		fail "doc test: $nf of $((np + nf)) console examples of vfio-ap.rst differ from the guide, or the VM run failed (plain kernel)"
+	fi
+}
+
 step_lab() {
 	local d k rc_warn rc_demo rc_cycle rc_libvirt rc_admin rc_panic
-	local rc_stop_panic pw pd pc pl pa
+	local rc_stop_panic rc_doctest pw pd pc pl pa pt
 	d=$(mktemp -d)
 	echo 'echo WARNING > /sys/kernel/debug/provoke-crash/DIRECT' > "$d/warn.sh"
 	# Kernels and modules first: the VMs below must not build them.
@@ -262,6 +277,8 @@ step_lab() {
 	LAB_PAYLOAD=$(admin_s390x) \
 		vm_run plain project "$LAB/admin_tools.sh" > "$d/admin.out" 2>&1 &
 	pa=$!
+	vm_run plain project "$LAB/doctest.sh" > "$d/doctest.out" 2>&1 &
+	pt=$!
 	wait $pw
 	rc_warn=$?
 	wait $pd
@@ -272,6 +289,8 @@ step_lab() {
 	rc_libvirt=$?
 	wait $pa
 	rc_admin=$?
+	wait $pt
+	rc_doctest=$?
 	if [ $rc_warn -ne 0 ] &&
 	   grep -q '^lab: kernel splat during the run' "$d/warn.out"; then
 		pass "lab: an injected WARNING fails the run"
@@ -311,6 +330,7 @@ step_lab() {
 	vm_result "libvirt: virsh start --paused, detach-device, attach-device (plain kernel)" \
 		"$d/libvirt.out" $rc_libvirt
 	admin_tools_result "$d/admin.out" $rc_admin
+	doctest_result "$d/doctest.out" $rc_doctest
 	rm -rf "$d"
 }
 
