@@ -205,8 +205,11 @@ static void bench_ap_config(void)
 	printf("time ap_config_empty %lld\n", (long long)t);
 }
 
-/* The driver's time in its AP bus callbacks since the last call. */
-static int64_t callback_ns(void)
+/*
+ * The driver's time in its AP bus callbacks since the last call; with a
+ * @metric, each callback's share is reported too.
+ */
+static int64_t callback_ns(const char *metric)
 {
 	char buf[512], name[32];
 	long long calls, ns, sum = 0;
@@ -218,8 +221,11 @@ static int64_t callback_ns(void)
 		die("read " CB_TIME_FILE, n);
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save))
-		if (sscanf(line, "%31s %lld %lld", name, &calls, &ns) == 3)
+		if (sscanf(line, "%31s %lld %lld", name, &calls, &ns) == 3) {
 			sum += ns;
+			if (metric)
+				printf("time %s_cb_%s %lld\n", metric, name, ns);
+		}
 	if (sysfs_write(CB_TIME_FILE, "0"))
 		die("zero " CB_TIME_FILE, errno);
 	return sum;
@@ -233,7 +239,7 @@ static void host_change(const char *file, const char *id, const char *metric)
 	int64_t t;
 
 	snprintf(path, sizeof(path), AP_SIM_DIR "/%s", file);
-	callback_ns();
+	callback_ns(NULL);
 	if (counters_zero())
 		die("zero counters", errno);
 	t = timed_write(path, id);
@@ -242,7 +248,8 @@ static void host_change(const char *file, const char *id, const char *metric)
 	if (counters_snap(&c))
 		die("counters", errno);
 	printf("time %s_write %lld\n", metric, (long long)t);
-	printf("time %s_callbacks %lld\n", metric, (long long)callback_ns());
+	printf("time %s_callbacks %lld\n", metric,
+	       (long long)callback_ns(metric));
 	printf("num %s_zapq %lu\n", metric, counters_zapq_total(&c));
 }
 
