@@ -18,7 +18,7 @@ export KERNEL MODULE SCRIPT SIMCFG
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
 .PHONY: help modules deps kernel module demo check static docs kunit \
-	selftests coverage bench vm-run vm-shell admin-tools clean
+	selftests coverage bench vm-run vm-shell admin-tools seed-migrate clean
 
 help:
 	@echo "make demo       build everything, boot the lab VM, walk the admin flow"
@@ -30,6 +30,7 @@ help:
 	@echo "make vm-run SCRIPT=path [MODULE=project|reference|none] [KERNEL=plain|debug]"
 	@echo "make vm-shell   [MODULE=...] [KERNEL=...] interactive root shell in the VM"
 	@echo "make admin-tools [MODULE=...] lszcrypt, mdevctl, virsh nodedev against the driver"
+	@echo "make seed-migrate [MODULE=...] virsh/QMP unplug, save/restore, plug of a vfio-ap guest"
 	@echo "make kernel     [KERNEL=plain|debug|cov] build the cached lab kernel"
 	@echo "make module     [KERNEL=...] build vfio_ap.ko against the lab kernel"
 	@echo "make modules    KDIR=... build against any configured s390 kernel"
@@ -57,6 +58,9 @@ vm-shell:
 
 admin-tools:
 	@$(LAB) admin-tools
+
+seed-migrate:
+	@$(LAB) seed-migrate
 
 check:
 	@$(CHECK)

@@ -217,6 +217,21 @@ admin_tools_result() {
 		fail "admin tools: VM run (exit status or kernel splat)"
 }
 
+# seed_migrate.sh prints one "seed-migrate: ok - ..." or "seed-migrate:
+# not ok - ..." line per checked step of the unplug, migrate, plug
+# workflow; each counts.
+seed_migrate_result() {
+	local out=$1 rc=$2 np nf
+	np=$(grep -c '^seed-migrate: ok - ' "$out")
+	nf=$(grep -c '^seed-migrate: not ok - ' "$out")
+	[ "$nf" -gt 0 ] || [ "$rc" -ne 0 ] || [ "$np" -eq 0 ] && cat "$out"
+	[ "$np" -gt 0 ] && pass "seed migration: $np steps of virsh/QMP unplug, save/restore, plug (plain kernel)" "$np"
+	[ "$nf" -gt 0 ] && fail "seed migration: $nf steps" "$nf"
+	[ "$np" -gt 0 ] || fail "seed migration: no step ran"
+	[ "$rc" -eq 0 ] || [ "$nf" -gt 0 ] ||
+		fail "seed migration: VM run (exit status or kernel splat)"
+}
+
 # doctest.sh prints "doctest: ok - ..." or "doctest: not ok - ..." and
 # the differences per example of the guide, then a summary line; the
 # whole guide counts as one check.
@@ -234,7 +249,7 @@ doctest_result() {
 
 step_lab() {
 	local d k rc_warn rc_demo rc_cycle rc_libvirt rc_admin rc_panic
-	local rc_stop_panic rc_doctest pw pd pc pl pa pt
+	local rc_stop_panic rc_doctest rc_seed pw pd pc pl pa pt ps
 	d=$(mktemp -d)
 	echo 'echo WARNING > /sys/kernel/debug/provoke-crash/DIRECT' > "$d/warn.sh"
 	# Kernels and modules first: the VMs below must not build them.
@@ -279,6 +294,9 @@ step_lab() {
 	pa=$!
 	vm_run plain project "$LAB/doctest.sh" > "$d/doctest.out" 2>&1 &
 	pt=$!
+	LAB_PAYLOAD=$(libvirt_s390x) \
+		vm_run plain project "$LAB/seed_migrate.sh" > "$d/seed.out" 2>&1 &
+	ps=$!
 	wait $pw
 	rc_warn=$?
 	wait $pd
@@ -291,6 +309,8 @@ step_lab() {
 	rc_admin=$?
 	wait $pt
 	rc_doctest=$?
+	wait $ps
+	rc_seed=$?
 	if [ $rc_warn -ne 0 ] &&
 	   grep -q '^lab: kernel splat during the run' "$d/warn.out"; then
 		pass "lab: an injected WARNING fails the run"
@@ -331,6 +351,7 @@ step_lab() {
 		"$d/libvirt.out" $rc_libvirt
 	admin_tools_result "$d/admin.out" $rc_admin
 	doctest_result "$d/doctest.out" $rc_doctest
+	seed_migrate_result "$d/seed.out" $rc_seed
 	rm -rf "$d"
 }
 

@@ -735,6 +735,8 @@ main() {
 	admin-s390x) admin_s390x ;;
 	admin-tools) cmd_deps; LAB_PAYLOAD=$(admin_s390x) vm_run "${KERNEL:-plain}" \
 		"${MODULE:-project}" "$LAB/admin_tools.sh" ;;
+	seed-migrate) cmd_deps; LAB_PAYLOAD=$(libvirt_s390x) vm_run "${KERNEL:-plain}" \
+		"${MODULE:-project}" "$LAB/seed_migrate.sh" ;;
 	*) die "usage: $0 deps|kernel [plain|debug|cov]|module [plain|debug|cov]|vm-run|vm-shell|demo|workdir|treedir" ;;
 	esac
 }
