@@ -25,50 +25,8 @@ U1=0a1b2c3d-0001-4000-8000-000000000001
 U2=0a1b2c3d-0002-4000-8000-000000000002
 U3=0a1b2c3d-0003-4000-8000-000000000003
 U4=0a1b2c3d-0004-4000-8000-000000000004
-FAILED=0
-
-ok() { echo "admin-tools: ok - $*"; }
-nok() { echo "admin-tools: not ok - $*"; FAILED=$((FAILED + 1)); }
-
-# is STEP GOT WANT
-is() {
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		nok "$1"
-		printf 'got:\n%s\nwant:\n%s\n' "$2" "$3"
-	fi
-}
-
-# yes STEP COMMAND...: the command must succeed
-yes_() {
-	step=$1
-	shift
-	if "$@"; then ok "$step"; else nok "$step"; fi
-}
-
-# has STEP STRING...: the last command's output contains every STRING
-has() {
-	step=$1
-	shift
-	for want; do
-		if ! printf '%s\n' "$OUT" | grep -q -F -e "$want"; then
-			nok "$step"
-			echo "missing: $want"
-			return
-		fi
-	done
-	ok "$step"
-}
-
-# show a command as typed, run it, keep its output in $OUT, status in $RC
-run() {
-	echo "# $*"
-	OUT=$(sh -c "$*" 2>&1)
-	RC=$?
-	[ -n "$OUT" ] && echo "$OUT"
-	return $RC
-}
+STEP_TAG=admin-tools
+. /src/tools/testing/vfio_ap_lab/vm_steps.sh
 
 # The CRYCB mask of a list of decimal IDs: 0x and 64 hex digits, ID 0
 # the leftmost bit, as the lab's crycb file prints it.
@@ -310,21 +268,7 @@ is "virsh nodedev-start" "$RC" 0
 is "... the mdev has 06.0047" "$(cat $MATRIX/$U4/matrix 2>&1)" "06.0047"
 is "... and control domain 0x47" "$(cat $MATRIX/$U4/control_domains 2>&1)" "0047"
 
-cat > /tmp/g1.xml <<EOF
-<domain type='kvm'>
-  <name>g1</name>
-  <memory unit='MiB'>64</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='s390x' machine='s390-ccw-virtio'>hvm</type></os>
-  <cpu mode='host-passthrough'/>
-  <devices>
-    <emulator>/usr/bin/qemu-system-s390x</emulator>
-    <hostdev mode='subsystem' type='mdev' model='vfio-ap'>
-      <source><address uuid='$U4'/></source>
-    </hostdev>
-  </devices>
-</domain>
-EOF
+vfio_ap_guest_xml g1 $U4 > /tmp/g1.xml
 run "$VIRSH define /tmp/g1.xml"
 # the lab's KVM cannot run vCPUs: the guest stays paused
 run "$VIRSH start --paused g1"

@@ -203,33 +203,29 @@ panic_watch_stops_silent_vm() {
 	rm -rf "$run"
 }
 
-# admin_tools.sh prints one "admin-tools: ok - ..." or "admin-tools: not
-# ok - ..." line per checked step; each counts.
-admin_tools_result() {
-	local out=$1 rc=$2 np nf
-	np=$(grep -c '^admin-tools: ok - ' "$out")
-	nf=$(grep -c '^admin-tools: not ok - ' "$out")
+# A VM script that sources vm_steps.sh prints one "TAG: ok - ..." or
+# "TAG: not ok - ..." line per checked step; each counts.
+# steps_result TAG NAME WHAT OUT RC
+steps_result() {
+	local tag=$1 name=$2 what=$3 out=$4 rc=$5 np nf
+	np=$(grep -c "^$tag: ok - " "$out")
+	nf=$(grep -c "^$tag: not ok - " "$out")
 	[ "$nf" -gt 0 ] || [ "$rc" -ne 0 ] || [ "$np" -eq 0 ] && cat "$out"
-	[ "$np" -gt 0 ] && pass "admin tools: $np steps of mdevctl, lszcrypt, virsh nodedev (plain kernel)" "$np"
-	[ "$nf" -gt 0 ] && fail "admin tools: $nf steps" "$nf"
-	[ "$np" -gt 0 ] || fail "admin tools: no step ran"
+	[ "$np" -gt 0 ] && pass "$name: $np steps of $what" "$np"
+	[ "$nf" -gt 0 ] && fail "$name: $nf steps" "$nf"
+	[ "$np" -gt 0 ] || fail "$name: no step ran"
 	[ "$rc" -eq 0 ] || [ "$nf" -gt 0 ] ||
-		fail "admin tools: VM run (exit status or kernel splat)"
+		fail "$name: VM run (exit status or kernel splat)"
 }
 
-# seed_migrate.sh prints one "seed-migrate: ok - ..." or "seed-migrate:
-# not ok - ..." line per checked step of the unplug, migrate, plug
-# workflow; each counts.
+admin_tools_result() {
+	steps_result admin-tools "admin tools" \
+		"mdevctl, lszcrypt, virsh nodedev (plain kernel)" "$@"
+}
+
 seed_migrate_result() {
-	local out=$1 rc=$2 np nf
-	np=$(grep -c '^seed-migrate: ok - ' "$out")
-	nf=$(grep -c '^seed-migrate: not ok - ' "$out")
-	[ "$nf" -gt 0 ] || [ "$rc" -ne 0 ] || [ "$np" -eq 0 ] && cat "$out"
-	[ "$np" -gt 0 ] && pass "seed migration: $np steps of virsh/QMP unplug, save/restore, plug (plain kernel)" "$np"
-	[ "$nf" -gt 0 ] && fail "seed migration: $nf steps" "$nf"
-	[ "$np" -gt 0 ] || fail "seed migration: no step ran"
-	[ "$rc" -eq 0 ] || [ "$nf" -gt 0 ] ||
-		fail "seed migration: VM run (exit status or kernel splat)"
+	steps_result seed-migrate "seed migration" \
+		"virsh/QMP unplug, save/restore, plug (plain kernel)" "$@"
 }
 
 # doctest.sh prints "doctest: ok - ..." or "doctest: not ok - ..." and

@@ -65,26 +65,8 @@ run "echo 4 > $MATRIX/$UUID/assign_domain"
 run "echo 0xab > $MATRIX/$UUID/assign_control_domain"
 expect_status "assigned"
 
-cat > /tmp/hostdev.xml <<EOF
-<hostdev mode='subsystem' type='mdev' model='vfio-ap'>
-  <source>
-    <address uuid='$UUID'/>
-  </source>
-</hostdev>
-EOF
-cat > /tmp/g1.xml <<EOF
-<domain type='kvm'>
-  <name>g1</name>
-  <memory unit='MiB'>64</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='s390x' machine='s390-ccw-virtio'>hvm</type></os>
-  <cpu mode='host-passthrough'/>
-  <devices>
-    <emulator>/usr/bin/qemu-system-s390x</emulator>
-    $(cat /tmp/hostdev.xml)
-  </devices>
-</domain>
-EOF
+vfio_ap_hostdev_xml $UUID > /tmp/hostdev.xml
+vfio_ap_guest_xml g1 $UUID > /tmp/g1.xml
 
 echo "### libvirtd"
 # With --daemon it returns once its sockets exist; virsh's first call

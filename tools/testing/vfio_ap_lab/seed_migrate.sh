@@ -29,40 +29,8 @@ ZERO=0x0000000000000000000000000000000000000000000000000000000000000000
 APM=0x0600000000000000000000000000000000000000000000000000000000000000
 AQM=0x0800000000000000000000000000000000000000000000000000000000000000
 ADM=0x0000000000000000000000000000000000000000001000000000000000000000
-FAILED=0
-
-ok() { echo "seed-migrate: ok - $*"; }
-nok() { echo "seed-migrate: not ok - $*"; FAILED=$((FAILED + 1)); }
-
-# show a command as typed, run it, keep its output in $OUT, status in $RC
-run() {
-	echo "# $*"
-	OUT=$(sh -c "$*" 2>&1)
-	RC=$?
-	[ -n "$OUT" ] && echo "$OUT"
-	return $RC
-}
-
-# yes_ STEP COMMAND...: the command must succeed
-yes_() {
-	step=$1
-	shift
-	if "$@"; then ok "$step"; else nok "$step"; fi
-}
-
-# has STEP STRING...: the last command's output contains every STRING
-has() {
-	step=$1
-	shift
-	for want; do
-		if ! printf '%s\n' "$OUT" | grep -q -F -e "$want"; then
-			nok "$step"
-			echo "missing: $want"
-			return
-		fi
-	done
-	ok "$step"
-}
+STEP_TAG=seed-migrate
+. /src/tools/testing/vfio_ap_lab/vm_steps.sh
 
 # The CRYCBs of all KVM VMs, one "APM AQM ADM" line each (libvirt's
 # capability probes are gone once libvirtd answers).
@@ -153,26 +121,8 @@ run "echo 'adapters=5-6 domains=4,0xab control_domains=4,0xab' > $SIM/config" ||
 run "echo -5,-6 > /sys/bus/ap/apmask" || die "apmask"
 new_mdev $U1 || die "mdev $U1"
 
-cat > /tmp/hostdev1.xml <<EOF
-<hostdev mode='subsystem' type='mdev' model='vfio-ap'>
-  <source>
-    <address uuid='$U1'/>
-  </source>
-</hostdev>
-EOF
-cat > /tmp/g1.xml <<EOF
-<domain type='kvm'>
-  <name>g1</name>
-  <memory unit='MiB'>64</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='s390x' machine='s390-ccw-virtio'>hvm</type></os>
-  <cpu mode='host-passthrough'/>
-  <devices>
-    <emulator>/usr/bin/qemu-system-s390x</emulator>
-    $(cat /tmp/hostdev1.xml)
-  </devices>
-</domain>
-EOF
+vfio_ap_hostdev_xml $U1 > /tmp/hostdev1.xml
+vfio_ap_guest_xml g1 $U1 > /tmp/g1.xml
 
 echo "### libvirtd"
 /usr/sbin/libvirtd --daemon > /tmp/libvirtd.log 2>&1 || die "libvirtd starts"
