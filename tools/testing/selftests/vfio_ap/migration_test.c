@@ -335,6 +335,13 @@ static int log_count(FIXTURE_DATA(mig) * self, const char *s1, const char *s2)
 	return kmsg_count(self->log, 4, s1, s2, NULL);
 }
 
+/* From now on: only kernel log lines that come after count. */
+static void log_start(FIXTURE_DATA(mig) * self)
+{
+	log_count(self, NULL, NULL);
+	self->log[0] = '\0';
+}
+
 /* A target that refused: still in RESUMING, its guest as before. */
 static void expect_unchanged(struct __test_metadata *_metadata,
 			     FIXTURE_DATA(mig) * self, const char *crycb)
@@ -348,6 +355,25 @@ static void expect_unchanged(struct __test_metadata *_metadata,
 	EXPECT_EQ(S_RUNNING, mig_get(self->a.dev));
 	ASSERT_EQ(0, crycb_text(&self->g, now, sizeof(now)));
 	EXPECT_STREQ(crycb, now);
+}
+
+/*
+ * The saved stream into a target that must refuse it with @err and one
+ * warning holding @s1 and @s2, changing nothing; *@werr gets the
+ * write's -errno.
+ */
+static void expect_refused(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(mig) * self, int err, const char *s1,
+			   const char *s2, int *werr)
+{
+	char crycb[512];
+
+	ASSERT_EQ(0, crycb_text(&self->g, crycb, sizeof(crycb)));
+	log_start(self);
+	EXPECT_EQ(-err, resume(_metadata, self->a.dev, self->stream,
+			       self->len, 4096, werr));
+	EXPECT_EQ(1, log_count(self, s1, s2));
+	expect_unchanged(_metadata, self, crycb);
 }
 
 TEST_F(mig, migration_feature)
@@ -843,8 +869,7 @@ TEST_F_TIMEOUT(mig, hostile_streams_change_nothing, LOOP_TIMEOUT)
 			x.len = good_len;
 			h->spoil(&x);
 			self->len = x.len;
-			log_count(self, NULL, NULL);
-			self->log[0] = '\0';
+			log_start(self);
 			ASSERT_EQ(0, mig_set(self->a.dev, S_STOP, NULL));
 			rc = resume(_metadata, self->a.dev, self->stream,
 				    self->len, pass ? 1 : STREAM_MAX, &werr);
@@ -876,88 +901,57 @@ TEST_F(mig, good_stream_in_one_byte_writes)
 /* What the target lacks, each with its errno and warning. */
 TEST_F(mig, target_lacks_an_apqn)
 {
-	char crycb[512];
 	int werr;
 
 	save(_metadata, self->a.dev, self->stream, &self->len);
 	ASSERT_EQ(0, mdev_write(UUID_A, "unassign_domain", "0xab"));
-	ASSERT_EQ(0, crycb_text(&self->g, crycb, sizeof(crycb)));
-	log_count(self, NULL, NULL);
-	self->log[0] = '\0';
-	EXPECT_EQ(-ENODEV, resume(_metadata, self->a.dev, self->stream,
-				  self->len, 4096, &werr));
+	expect_refused(_metadata, self, ENODEV, "queue 05.00ab",
+		       "not assigned to this mdev", &werr);
 	EXPECT_EQ(-ENODEV, werr);
-	EXPECT_EQ(1, log_count(self, "queue 05.00ab", "not assigned to this mdev"));
-	expect_unchanged(_metadata, self, crycb);
 }
 
 TEST_F(mig, target_queue_not_bound)
 {
-	char crycb[512];
 	int werr;
 
 	save(_metadata, self->a.dev, self->stream, &self->len);
 	ASSERT_EQ(0, queue_unbind_vfio(6, 4));
-	ASSERT_EQ(0, crycb_text(&self->g, crycb, sizeof(crycb)));
-	log_count(self, NULL, NULL);
-	self->log[0] = '\0';
-	EXPECT_EQ(-ENODEV, resume(_metadata, self->a.dev, self->stream,
-				  self->len, 4096, &werr));
+	expect_refused(_metadata, self, ENODEV, "queue 06.0004",
+		       "not bound to vfio_ap", &werr);
 	EXPECT_EQ(-ENODEV, werr);
-	EXPECT_EQ(1, log_count(self, "queue 06.0004", "not bound to vfio_ap"));
-	expect_unchanged(_metadata, self, crycb);
 	ASSERT_EQ(0, queue_bind_vfio(6, 4));
 }
 
 TEST_F(mig, target_lacks_a_control_domain)
 {
-	char crycb[512];
 	int werr;
 
 	save(_metadata, self->a.dev, self->stream, &self->len);
 	ASSERT_EQ(0, mdev_write(UUID_A, "unassign_control_domain", "0xab"));
-	ASSERT_EQ(0, crycb_text(&self->g, crycb, sizeof(crycb)));
-	log_count(self, NULL, NULL);
-	self->log[0] = '\0';
-	EXPECT_EQ(-ENODEV, resume(_metadata, self->a.dev, self->stream,
-				  self->len, 4096, &werr));
-	EXPECT_EQ(1, log_count(self, "control domain 00ab", "not assigned"));
-	expect_unchanged(_metadata, self, crycb);
+	expect_refused(_metadata, self, ENODEV, "control domain 00ab",
+		       "not assigned", &werr);
 }
 
 TEST_F(mig, target_grants_more)
 {
-	char crycb[512];
 	int werr;
 
 	save(_metadata, self->a.dev, self->stream, &self->len);
 	ASSERT_EQ(0, mdev_write(UUID_A, "assign_domain", "0x47"));
-	ASSERT_EQ(0, crycb_text(&self->g, crycb, sizeof(crycb)));
-	log_count(self, NULL, NULL);
-	self->log[0] = '\0';
-	EXPECT_EQ(-EEXIST, resume(_metadata, self->a.dev, self->stream,
-				  self->len, 4096, &werr));
+	expect_refused(_metadata, self, EEXIST, "domain 47",
+		       "source guest did not have it", &werr);
 	EXPECT_EQ(-EEXIST, werr);
-	EXPECT_EQ(1, log_count(self, "domain 47", "source guest did not have it"));
-	expect_unchanged(_metadata, self, crycb);
 }
 
 /* The host's adapter 6 turns into a CEX7 accelerator (a new card). */
 TEST_F(mig, target_adapter_of_another_kind)
 {
-	char crycb[512];
 	int werr;
 
 	save(_metadata, self->a.dev, self->stream, &self->len);
 	ASSERT_EQ(0, sim_write("adapter_mode", "6 13 accel"));
-	ASSERT_EQ(0, crycb_text(&self->g, crycb, sizeof(crycb)));
-	log_count(self, NULL, NULL);
-	self->log[0] = '\0';
-	EXPECT_EQ(-EOPNOTSUPP, resume(_metadata, self->a.dev, self->stream,
-				      self->len, 4096, &werr));
-	EXPECT_EQ(1, log_count(self, "queue 06.0004",
-			       "adapter type 13 here, 14 on the source"));
-	expect_unchanged(_metadata, self, crycb);
+	expect_refused(_metadata, self, EOPNOTSUPP, "queue 06.0004",
+		       "adapter type 13 here, 14 on the source", &werr);
 }
 
 /* The host loses an adapter after the stream was checked on write. */
@@ -971,8 +965,7 @@ TEST_F(mig, host_change_while_resuming)
 	EXPECT_EQ(0, write_stream(fd, self->stream, self->len, 4096));
 	ASSERT_EQ(0, sim_write("remove_adapter", "6"));
 	ASSERT_EQ(0, crycb_text(&self->g, crycb, sizeof(crycb)));
-	log_count(self, NULL, NULL);
-	self->log[0] = '\0';
+	log_start(self);
 	EXPECT_EQ(-ENODEV, mig_set(self->a.dev, S_STOP, NULL));
 	EXPECT_EQ(1, log_count(self, "queue 06.0004",
 			       "not in the host's AP configuration"));
@@ -1124,8 +1117,7 @@ TEST_F(mig, interrupts_all_or_none)
 	move_with_irqs(_metadata, self, &g2, &b);
 	ASSERT_EQ(0, sim_write("fault", "06.00ab aqic_fail=07"));
 	ASSERT_EQ(0, crycb_text(&g2, crycb, sizeof(crycb)));
-	log_count(self, NULL, NULL);
-	self->log[0] = '\0';
+	log_start(self);
 	EXPECT_EQ(-EIO, resume(_metadata, b.dev, self->stream, self->len,
 			       4096, &werr));
 	EXPECT_EQ(0, werr);
@@ -1153,8 +1145,7 @@ TEST_F(mig, nib_outside_the_guest)
 	e->isc = GISC;
 	e->nib = htobe64(FOREIGN_IOVA);
 	ASSERT_EQ(0, crycb_text(&self->g, crycb, sizeof(crycb)));
-	log_count(self, NULL, NULL);
-	self->log[0] = '\0';
+	log_start(self);
 	EXPECT_EQ(-EINVAL, resume(_metadata, self->a.dev, self->stream,
 				  self->len, 4096, &werr));
 	EXPECT_EQ(-EINVAL, werr);
