@@ -41,6 +41,7 @@
 
 #include "vfio_ap_expect.h"
 #include "vfio_ap_kvm.h"
+#include "vfio_ap_kvm_expect.h"
 
 #define NIB_GPA		0x2010UL	/* guest address of the NIB */
 #define NIB2_GPA	0x3020UL
@@ -135,18 +136,6 @@ static void expect_nothing_held(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, sim_guest_irqs());
 }
 
-/* @n queues enabled: @n pins, @n registrations of GISC, @n in the sim. */
-static void expect_held(struct __test_metadata *_metadata,
-			const struct kvm_guest *g, int n)
-{
-	struct gisa_info gi;
-
-	EXPECT_EQ(n, pinned_pages());
-	ASSERT_EQ(0, gisa_read(g, &gi));
-	EXPECT_EQ((unsigned int)n, gi.refs[GISC]);
-	EXPECT_EQ(n, sim_guest_irqs());
-}
-
 TEST_F(irq, enable_then_disable)
 {
 	struct pqap_result r;
@@ -157,7 +146,7 @@ TEST_F(irq, enable_then_disable)
 	r = ENABLE(5, 4, NIB_GPA);
 	EXPECT_AQIC(0, r);
 	EXPECT_EQ(1U, GR1_IRQ(r.gr1));
-	expect_held(_metadata, &self->g, 1);
+	expect_irqs_held(_metadata, &self->g, GISC, 1);
 	ASSERT_EQ(0, sim_irq_get(5, 4, &si));
 	EXPECT_TRUE(si.on);
 	EXPECT_EQ((unsigned int)GISC, si.gisc);
@@ -181,9 +170,9 @@ TEST_F(irq, two_queues_share_the_gisc)
 {
 	EXPECT_AQIC(0, ENABLE(5, 4, NIB_GPA));
 	EXPECT_AQIC(0, ENABLE(6, 0xab, NIB2_GPA));
-	expect_held(_metadata, &self->g, 2);
+	expect_irqs_held(_metadata, &self->g, GISC, 2);
 	EXPECT_AQIC(0, DISABLE(6, 0xab));
-	expect_held(_metadata, &self->g, 1);
+	expect_irqs_held(_metadata, &self->g, GISC, 1);
 	EXPECT_AQIC(0, DISABLE(5, 4));
 	expect_nothing_held(_metadata, &self->g);
 }
@@ -193,7 +182,7 @@ TEST_F(irq, enable_twice_is_refused)
 	EXPECT_AQIC(0, ENABLE(5, 4, NIB_GPA));
 	/* the queue itself answers 07 to enabling what is enabled */
 	EXPECT_AQIC(7, ENABLE(5, 4, NIB2_GPA));
-	expect_held(_metadata, &self->g, 1);
+	expect_irqs_held(_metadata, &self->g, GISC, 1);
 	EXPECT_AQIC(0, DISABLE(5, 4));
 	expect_nothing_held(_metadata, &self->g);
 }
@@ -226,7 +215,7 @@ TEST_F(irq, no_aiv_no_interrupts)
 	expect_nothing_held(_metadata, &self->g);
 	ASSERT_EQ(0, aiv_set(&self->g, true));
 	EXPECT_AQIC(0, ENABLE(5, 4, NIB_GPA));
-	expect_held(_metadata, &self->g, 1);
+	expect_irqs_held(_metadata, &self->g, GISC, 1);
 }
 
 TEST_F(irq, gisc_registration_failure)
@@ -296,14 +285,14 @@ static void enable_both(struct __test_metadata *_metadata,
 	EXPECT_AQIC(0, aqic(_metadata, g, 5, 4, AQIC_GR1_ON(GISC), NIB_GPA));
 	EXPECT_AQIC(0, aqic(_metadata, g, 6, 0xab, AQIC_GR1_ON(GISC),
 			    NIB2_GPA));
-	expect_held(_metadata, g, 2);
+	expect_irqs_held(_metadata, g, GISC, 2);
 }
 
 TEST_F(irq, leaves_by_unassign_adapter)
 {
 	enable_both(_metadata, &self->g);
 	ASSERT_EQ(0, mdev_write(UUID_A, "unassign_adapter", "5"));
-	expect_held(_metadata, &self->g, 1);
+	expect_irqs_held(_metadata, &self->g, GISC, 1);
 	EXPECT_EQ(1, sim_zapq(5, 4));
 }
 
@@ -311,7 +300,7 @@ TEST_F(irq, leaves_by_unassign_domain)
 {
 	enable_both(_metadata, &self->g);
 	ASSERT_EQ(0, mdev_write(UUID_A, "unassign_domain", "4"));
-	expect_held(_metadata, &self->g, 1);
+	expect_irqs_held(_metadata, &self->g, GISC, 1);
 }
 
 TEST_F(irq, leaves_by_ap_config)
@@ -326,7 +315,7 @@ TEST_F(irq, leaves_by_unbind)
 	enable_both(_metadata, &self->g);
 	ASSERT_EQ(0, queue_unbind_vfio(5, 4));
 	/* the whole adapter 5 leaves the guest */
-	expect_held(_metadata, &self->g, 1);
+	expect_irqs_held(_metadata, &self->g, GISC, 1);
 	ASSERT_EQ(0, queue_bind_vfio(5, 4));
 }
 
@@ -365,7 +354,7 @@ TEST_F(irq, leaves_by_device_reset)
 	expect_nothing_held(_metadata, &self->g);
 	/* and the guest may enable again */
 	EXPECT_AQIC(0, ENABLE(5, 4, NIB_GPA));
-	expect_held(_metadata, &self->g, 1);
+	expect_irqs_held(_metadata, &self->g, GISC, 1);
 }
 
 TEST_F(irq, leaves_by_close)
@@ -459,7 +448,7 @@ TEST_F(irq, enable_during_device_reset_is_refused)
 	EXPECT_AQIC(2, r);
 	expect_nothing_held(_metadata, &self->g);
 	EXPECT_AQIC(0, ENABLE(5, 4, NIB_GPA));
-	expect_held(_metadata, &self->g, 1);
+	expect_irqs_held(_metadata, &self->g, GISC, 1);
 }
 
 /* Problem 5 of issue 9: a guest that keeps enqueueing. */

@@ -28,6 +28,7 @@
 
 #include "vfio_ap_expect.h"
 #include "vfio_ap_kvm.h"
+#include "vfio_ap_kvm_expect.h"
 
 /* The stream, version 1, as Documentation/arch/s390/vfio-ap.rst gives it. */
 #define MIG_MAGIC	0x5641504dU
@@ -1010,18 +1011,6 @@ static unsigned int aqic_rc(struct __test_metadata *_metadata,
 	return GR1_RC(r.gr1);
 }
 
-/* @n queues on: @n pins, @n registrations of GISC, @n in the simulator. */
-static void expect_irqs_held(struct __test_metadata *_metadata,
-			     const struct kvm_guest *g, int n)
-{
-	struct gisa_info gi;
-
-	EXPECT_EQ(n, pinned_pages());
-	ASSERT_EQ(0, gisa_read(g, &gi));
-	EXPECT_EQ((unsigned int)n, gi.refs[GISC]);
-	EXPECT_EQ(n, sim_guest_irqs());
-}
-
 /*
  * From the fixture's guest, with interrupts on for 05.0004 and 06.00ab,
  * the whole stream (PRE_COPY and final record); the source then closes
@@ -1041,7 +1030,7 @@ static void move_with_irqs(struct __test_metadata *_metadata,
 			      NIB_GPA));
 	ASSERT_EQ(0U, aqic_rc(_metadata, &self->g, 6, 0xab,
 			      AQIC_GR1_ON(GISC), NIB2_GPA));
-	expect_irqs_held(_metadata, &self->g, 2);
+	expect_irqs_held(_metadata, &self->g, GISC, 2);
 	ASSERT_EQ(0, mig_set(self->a.dev, S_PRE_COPY, &fd));
 	n = read(fd, buf, STREAM_MAX);
 	ASSERT_EQ(RECORD_LEN, n);
@@ -1084,7 +1073,7 @@ TEST_F(mig, interrupts_follow_the_guest)
 	EXPECT_EQ(0, resume(_metadata, b.dev, self->stream, self->len, 4096,
 			    &werr));
 	EXPECT_EQ(0, werr);
-	expect_irqs_held(_metadata, &g2, 2);
+	expect_irqs_held(_metadata, &g2, GISC, 2);
 	ASSERT_EQ(0, sim_irq_get(5, 4, &si));
 	EXPECT_TRUE(si.on);
 	EXPECT_EQ((unsigned int)GISC, si.gisc);
@@ -1097,7 +1086,7 @@ TEST_F(mig, interrupts_follow_the_guest)
 	/* the target guest can turn them off as its own */
 	ASSERT_EQ(0, mig_set(b.dev, S_RUNNING, NULL));
 	EXPECT_EQ(0U, aqic_rc(_metadata, &g2, 5, 4, AQIC_GR1_OFF, 0));
-	expect_irqs_held(_metadata, &g2, 1);
+	expect_irqs_held(_metadata, &g2, GISC, 1);
 	kvm_vdev_close(&b);
 	EXPECT_EQ(0, pinned_pages());
 	EXPECT_EQ(0, sim_guest_irqs());
@@ -1124,7 +1113,7 @@ TEST_F(mig, interrupts_all_or_none)
 	EXPECT_EQ(1, log_count(self, "queue 06.00ab",
 			       "interrupts not restored, response code 0x07"));
 	EXPECT_EQ(S_RESUMING, mig_get(b.dev));
-	expect_irqs_held(_metadata, &g2, 0);
+	expect_irqs_held(_metadata, &g2, GISC, 0);
 	ASSERT_EQ(0, crycb_text(&g2, now, sizeof(now)));
 	EXPECT_STREQ(crycb, now);
 	EXPECT_EQ(0, ioctl(b.dev, VFIO_DEVICE_RESET));
