@@ -3,7 +3,7 @@
  * VFIO migration of a vfio_ap device, with this program as the VMM: the
  * state machine through VFIO_DEVICE_FEATURE, the data fds, the stream the
  * source yields (checked against the layout the administrator's guide
- * documents, with definitions of its own here) and what a target does
+ * documents, with the definitions of vfio_ap_mig.h) and what a target does
  * with good, foreign and hostile streams. What a guest sees is read from
  * the lab kernel's KVM debugfs (the CRYCB).
  *
@@ -14,7 +14,6 @@
  * LAB_MODULE=reference, the case migration_feature expects the feature
  * to be absent, and run_selftests.sh runs only that case there.
  */
-#include <assert.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -29,49 +28,11 @@
 #include "vfio_ap_expect.h"
 #include "vfio_ap_kvm.h"
 #include "vfio_ap_kvm_expect.h"
-
-/* The stream, version 1, as Documentation/arch/s390/vfio-ap.rst gives it. */
-#define MIG_MAGIC	0x5641504dU
-#define MIG_HDR_LEN	32
-#define MIG_APCB_LEN	96
-#define MIG_ENTRY_LEN	24
-#define MIG_FINAL	1U
-#define MIG_IRQ_ON	1U
-
-struct mig_hdr {
-	uint32_t magic;
-	uint16_t version;
-	uint16_t header_len;
-	uint32_t total_len;
-	uint32_t flags;
-	uint32_t nr_queues;
-	uint16_t entry_len;
-	uint16_t reserved[5];
-};
-
-struct mig_entry {
-	uint16_t apqn;
-	uint8_t type;
-	uint8_t ml;
-	uint32_t facilities;
-	uint8_t irq_flags;
-	uint8_t isc;
-	uint8_t reserved[6];
-	uint64_t nib;
-};
-
-static_assert(sizeof(struct mig_hdr) == MIG_HDR_LEN, "header layout");
-static_assert(sizeof(struct mig_entry) == MIG_ENTRY_LEN, "entry layout");
-
-/* TAPQ GR2 bits 3-5: CCA coprocessor, accelerator, EP11. */
-#define FAC_CCA		0x10000000U
-#define FAC_ACCEL	0x08000000U
-#define FAC_EP11	0x04000000U
+#include "vfio_ap_mig.h"
 
 /* The guest's 2 x 2 queues: one record has this many bytes. */
 #define GUEST_QUEUES	4
-#define RECORD_LEN	(MIG_HDR_LEN + MIG_APCB_LEN + \
-			 GUEST_QUEUES * MIG_ENTRY_LEN)
+#define RECORD_LEN	MIG_RECORD_LEN(GUEST_QUEUES)
 #define STREAM_MAX	(2 * 1024 * 1024)
 
 /*
@@ -80,151 +41,10 @@ static_assert(sizeof(struct mig_entry) == MIG_ENTRY_LEN, "entry layout");
  */
 #define LOOP_TIMEOUT	240
 
-/* enum vfio_device_mig_state; the cross toolchain's UAPI lacks PRE_COPY. */
-#define S_ERROR		0
-#define S_STOP		1
-#define S_RUNNING	2
-#define S_STOP_COPY	3
-#define S_RESUMING	4
-#define S_RUNNING_P2P	5
-#define S_PRE_COPY	6
-#define S_PRE_COPY_P2P	7
-
-#ifndef VFIO_MIGRATION_PRE_COPY
-#define VFIO_MIGRATION_PRE_COPY			4
-#define VFIO_MIG_GET_PRECOPY_INFO		_IO(VFIO_TYPE, VFIO_BASE + 21)
-struct vfio_precopy_info {
-	__u32 argsz;
-	__u32 flags;
-	__aligned_u64 initial_bytes;
-	__aligned_u64 dirty_bytes;
-};
-#endif
-#ifndef VFIO_DEVICE_FEATURE_MIG_DATA_SIZE
-#define VFIO_DEVICE_FEATURE_MIG_DATA_SIZE	9
-struct vfio_device_feature_mig_data_size {
-	__aligned_u64 stop_copy_length;
-};
-#endif
-
 static const unsigned int states[] = {
 	S_RUNNING, S_RUNNING_P2P, S_STOP, S_STOP_COPY, S_RESUMING,
 	S_PRE_COPY, S_PRE_COPY_P2P,
 };
-
-static const char *state_name(unsigned int s)
-{
-	static const char * const names[] = {
-		"ERROR", "STOP", "RUNNING", "STOP_COPY", "RESUMING", "RUNNING_P2P",
-		"PRE_COPY", "PRE_COPY_P2P",
-	};
-
-	return s < ARRAY_SIZE(names) ? names[s] : "?";
-}
-
-/* --- the VMM's side of VFIO migration --- */
-
-/* VFIO_DEVICE_FEATURE with @size bytes of payload @data; 0 or -errno. */
-static int feature(int dev, uint32_t flags, void *data, size_t size)
-{
-	char buf[sizeof(struct vfio_device_feature) + 64];
-	struct vfio_device_feature *f = (void *)buf;
-
-	memset(buf, 0, sizeof(buf));
-	f->argsz = sizeof(*f) + size;
-	f->flags = flags;
-	memcpy(f->data, data, size);
-	if (ioctl(dev, VFIO_DEVICE_FEATURE, f))
-		return -errno;
-	memcpy(data, f->data, size);
-	return 0;
-}
-
-/* Set the state; *@data_fd gets the new session's fd or -1. */
-static int mig_set(int dev, uint32_t state, int *data_fd)
-{
-	struct vfio_device_feature_mig_state st = { .device_state = state };
-	int rc;
-
-	rc = feature(dev, VFIO_DEVICE_FEATURE_SET |
-		     VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, &st, sizeof(st));
-	if (data_fd)
-		*data_fd = rc ? -1 : st.data_fd;
-	else if (!rc && st.data_fd >= 0)
-		close(st.data_fd);
-	return rc;
-}
-
-static int mig_get(int dev)
-{
-	struct vfio_device_feature_mig_state st = { .data_fd = -1 };
-	int rc;
-
-	rc = feature(dev, VFIO_DEVICE_FEATURE_GET |
-		     VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, &st, sizeof(st));
-	return rc ? rc : (int)st.device_state;
-}
-
-/* Read until end of stream, @chunk bytes at a time; bytes or -errno. */
-static ssize_t read_stream(int fd, uint8_t *buf, size_t size, size_t chunk)
-{
-	size_t len = 0;
-	ssize_t n;
-
-	for (;;) {
-		n = read(fd, buf + len, size - len < chunk ? size - len : chunk);
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return len;
-		len += n;
-	}
-}
-
-/* Write @len bytes, @chunk at a time; 0 or the first write's -errno. */
-static int write_stream(int fd, const uint8_t *buf, size_t len, size_t chunk)
-{
-	size_t off = 0;
-	ssize_t n;
-
-	while (off < len) {
-		n = write(fd, buf + off, len - off < chunk ? len - off : chunk);
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		off += n;
-	}
-	return 0;
-}
-
-static int crycb_text(const struct kvm_guest *g, char *buf, size_t size)
-{
-	char path[128];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "%s/crycb", g->dbg);
-	n = sysfs_read(path, buf, size);
-	return n < 0 ? n : 0;
-}
-
-/* --- the stream, from the outside --- */
-
-static struct mig_hdr *hdr_at(uint8_t *rec)
-{
-	return (struct mig_hdr *)rec;
-}
-
-static struct mig_entry *entry_at(uint8_t *rec, unsigned int i)
-{
-	return (struct mig_entry *)(rec + MIG_HDR_LEN + MIG_APCB_LEN +
-				    i * MIG_ENTRY_LEN);
-}
-
-static uint8_t *apcb_mask(uint8_t *rec, unsigned int which)
-{
-	return rec + MIG_HDR_LEN + which * 32;
-}
 
 /* The CRYCB file's three lines for the APCB of record @rec. */
 static void record_crycb(uint8_t *rec, char *out)
@@ -304,7 +124,7 @@ static void save(struct __test_metadata *_metadata, int dev, uint8_t *buf,
 
 	ASSERT_EQ(0, mig_set(dev, S_STOP_COPY, &fd));
 	ASSERT_LE(0, fd);
-	n = read_stream(fd, buf, STREAM_MAX, 4096);
+	n = mig_read_stream(fd, buf, STREAM_MAX, 4096);
 	ASSERT_LT(0, n) TH_LOG("read: %s", strerror((int)-n));
 	close(fd);
 	*len = n;
@@ -324,7 +144,7 @@ static int resume(struct __test_metadata *_metadata, int dev,
 	EXPECT_EQ(0, rc);
 	if (rc)
 		return rc;
-	*werr = write_stream(fd, buf, len, chunk);
+	*werr = mig_write_stream(fd, buf, len, chunk);
 	rc = mig_set(dev, S_STOP, NULL);
 	close(fd);
 	return rc;
@@ -383,7 +203,7 @@ TEST_F(mig, migration_feature)
 	const char *module = getenv("LAB_MODULE");
 	int rc;
 
-	rc = feature(self->a.dev, VFIO_DEVICE_FEATURE_GET |
+	rc = mig_feature(self->a.dev, VFIO_DEVICE_FEATURE_GET |
 		     VFIO_DEVICE_FEATURE_MIGRATION, &mf, sizeof(mf));
 	if (module && !strcmp(module, "reference")) {
 		/* The control: upstream 6.12 offers no migration. */
@@ -401,7 +221,7 @@ TEST_F(mig, data_size_is_one_record)
 {
 	struct vfio_device_feature_mig_data_size ds = {};
 
-	ASSERT_EQ(0, feature(self->a.dev, VFIO_DEVICE_FEATURE_GET |
+	ASSERT_EQ(0, mig_feature(self->a.dev, VFIO_DEVICE_FEATURE_GET |
 			     VFIO_DEVICE_FEATURE_MIG_DATA_SIZE,
 			     &ds, sizeof(ds)));
 	EXPECT_EQ((uint64_t)RECORD_LEN, ds.stop_copy_length);
@@ -451,7 +271,7 @@ TEST_F(mig, reads_of_any_size_give_the_same_stream)
 	save(_metadata, self->a.dev, big, &len);
 	ASSERT_EQ((size_t)RECORD_LEN, len);
 	ASSERT_EQ(0, mig_set(self->a.dev, S_STOP_COPY, &fd));
-	n = read_stream(fd, small, sizeof(small), 1);
+	n = mig_read_stream(fd, small, sizeof(small), 1);
 	EXPECT_EQ(RECORD_LEN, n);
 	EXPECT_EQ(0, memcmp(big, small, sizeof(big)));
 	/* end of stream stays end of stream; no offsets on a stream */
@@ -491,7 +311,7 @@ TEST_F(mig, pre_copy_then_stop_copy_on_one_fd)
 	EXPECT_EQ(-1, fd2);
 	EXPECT_EQ(-1, ioctl(fd, VFIO_MIG_GET_PRECOPY_INFO, &info));
 	EXPECT_EQ(EINVAL, errno);
-	n = read_stream(fd, buf, STREAM_MAX, 7);
+	n = mig_read_stream(fd, buf, STREAM_MAX, 7);
 	EXPECT_EQ(RECORD_LEN, n);
 	EXPECT_EQ(MIG_FINAL, be32toh(hdr_at(buf)->flags));
 	ASSERT_EQ(0, mig_set(self->a.dev, S_STOP, NULL));
@@ -508,7 +328,7 @@ static int goto_state(FIXTURE_DATA(mig) * self, unsigned int s, int *fd)
 
 	if (rc || s != S_RESUMING)
 		return rc;
-	return write_stream(*fd, self->stream, self->len, 4096);
+	return mig_write_stream(*fd, self->stream, self->len, 4096);
 }
 
 /* Whether an arc from @from to @to opens a new data session. */
@@ -538,7 +358,7 @@ TEST_F_TIMEOUT(mig, every_arc, LOOP_TIMEOUT)
 			from = states[i];
 			to = states[j];
 			ASSERT_EQ(0, goto_state(self, from, &fd))
-				TH_LOG("to %s", state_name(from));
+				TH_LOG("to %s", mig_state_name(from));
 			ASSERT_EQ((int)from, mig_get(self->a.dev));
 			rc = mig_set(self->a.dev, to, &fd2);
 			if (from == S_STOP_COPY &&
@@ -548,12 +368,12 @@ TEST_F_TIMEOUT(mig, every_arc, LOOP_TIMEOUT)
 				EXPECT_EQ((int)from, mig_get(self->a.dev));
 			} else {
 				EXPECT_EQ(0, rc) TH_LOG("%s -> %s",
-							state_name(from),
-							state_name(to));
+							mig_state_name(from),
+							mig_state_name(to));
 				EXPECT_EQ((int)to, mig_get(self->a.dev));
 				EXPECT_EQ(opens_session(from, to), fd2 >= 0)
 					TH_LOG("fd of %s -> %s",
-					       state_name(from), state_name(to));
+					       mig_state_name(from), mig_state_name(to));
 			}
 			if (fd2 >= 0)
 				close(fd2);
@@ -650,7 +470,7 @@ TEST_F(mig, guest_moves_to_another_vm)
 	ASSERT_EQ(RECORD_LEN, n);
 	len = n;
 	ASSERT_EQ(0, mig_set(self->a.dev, S_STOP_COPY, NULL));
-	n = read_stream(fd, buf + len, STREAM_MAX - len, 4096);
+	n = mig_read_stream(fd, buf + len, STREAM_MAX - len, 4096);
 	ASSERT_EQ(RECORD_LEN, n);
 	len += n;
 	close(fd);
@@ -963,7 +783,7 @@ TEST_F(mig, host_change_while_resuming)
 
 	save(_metadata, self->a.dev, self->stream, &self->len);
 	ASSERT_EQ(0, mig_set(self->a.dev, S_RESUMING, &fd));
-	EXPECT_EQ(0, write_stream(fd, self->stream, self->len, 4096));
+	EXPECT_EQ(0, mig_write_stream(fd, self->stream, self->len, 4096));
 	ASSERT_EQ(0, sim_write("remove_adapter", "6"));
 	ASSERT_EQ(0, crycb_text(&self->g, crycb, sizeof(crycb)));
 	log_start(self);
@@ -981,11 +801,12 @@ TEST_F(mig, reset_in_the_middle_of_resuming)
 
 	save(_metadata, self->a.dev, self->stream, &self->len);
 	ASSERT_EQ(0, mig_set(self->a.dev, S_RESUMING, &fd));
-	EXPECT_EQ(0, write_stream(fd, self->stream, self->len / 2, 4096));
+	EXPECT_EQ(0, mig_write_stream(fd, self->stream, self->len / 2, 4096));
 	ASSERT_EQ(0, ioctl(self->a.dev, VFIO_DEVICE_RESET));
 	EXPECT_EQ(S_RUNNING, mig_get(self->a.dev));
-	EXPECT_EQ(-ENODEV, write_stream(fd, self->stream + self->len / 2,
-					self->len - self->len / 2, 4096));
+	EXPECT_EQ(-ENODEV,
+		  mig_write_stream(fd, self->stream + self->len / 2,
+				   self->len - self->len / 2, 4096));
 	close(fd);
 	/* a new session starts from scratch */
 	ASSERT_EQ(0, mig_set(self->a.dev, S_STOP, NULL));
@@ -1035,7 +856,7 @@ static void move_with_irqs(struct __test_metadata *_metadata,
 	n = read(fd, buf, STREAM_MAX);
 	ASSERT_EQ(RECORD_LEN, n);
 	ASSERT_EQ(0, mig_set(self->a.dev, S_STOP_COPY, NULL));
-	n = read_stream(fd, buf + RECORD_LEN, STREAM_MAX - RECORD_LEN, 4096);
+	n = mig_read_stream(fd, buf + RECORD_LEN, STREAM_MAX - RECORD_LEN, 4096);
 	ASSERT_EQ(RECORD_LEN, n);
 	close(fd);
 	self->len = 2 * RECORD_LEN;
