@@ -914,6 +914,59 @@ TEST_F(mig, interrupts_follow_the_guest)
 	kvm_guest_destroy(&g2);
 }
 
+/*
+ * Whether the AP bus's own interrupts are on for @apid.@apqi: its state
+ * machine turns them on after the reset that follows a queue's creation,
+ * some polls after the scan that created it.
+ */
+static bool ap_bus_irq_on(unsigned int apid, unsigned int apqi)
+{
+	char path[96], buf[64];
+	int tries;
+
+	snprintf(path, sizeof(path), AP_DEV_DIR "/%02x.%04x/interrupt", apid,
+		 apqi);
+	for (tries = 0; tries < 1000; tries++) {
+		if (sysfs_read(path, buf, sizeof(buf)) > 0 &&
+		    !strcmp(buf, "Interrupts enabled.\n"))
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/*
+ * A queue that came back into the host after the target opened its
+ * mdev: the AP bus reset it and turned its own interrupts on before the
+ * target's guest ever ran. The migrated interrupts go on all the same.
+ */
+TEST_F(mig, interrupts_on_a_queue_that_came_back)
+{
+	struct kvm_guest g2;
+	struct kvm_vdev b;
+	struct sim_irq si;
+	int werr;
+
+	kvm_guest_init(&g2);
+	kvm_vdev_init(&b);
+	move_with_irqs(_metadata, self, &g2, &b);
+	ASSERT_EQ(0, sim_write("remove_adapter", "5"));
+	ASSERT_EQ(0, sim_write("add_adapter", "5"));
+	ASSERT_TRUE(ap_bus_irq_on(5, 4));
+	EXPECT_EQ(0, resume(_metadata, b.dev, self->stream, self->len, 4096,
+			    &werr));
+	EXPECT_EQ(0, werr);
+	expect_irqs_held(_metadata, &g2, GISC, 2);
+	ASSERT_EQ(0, sim_irq_get(5, 4, &si));
+	EXPECT_TRUE(si.on);
+	EXPECT_EQ((unsigned int)GISC, si.gisc);
+	EXPECT_EQ(guest_phys_to_host(&g2, NIB_GPA), si.nib);
+	kvm_vdev_close(&b);
+	EXPECT_EQ(0, pinned_pages());
+	EXPECT_EQ(0, sim_guest_irqs());
+	kvm_guest_destroy(&g2);
+}
+
 /* The second queue refuses AQIC on the target: the first goes off too. */
 TEST_F(mig, interrupts_all_or_none)
 {
