@@ -164,19 +164,30 @@ bool vfio_ap_guest_refresh(struct vfio_ap_mdev *m, struct list_head *resets)
 	return true;
 }
 
-/* Resets that break queues change what guests may get: apply that too. */
-static void vfio_ap_run_resets(struct list_head *resets)
+/**
+ * vfio_ap_guest_run_resets() - reset a batch of queues and apply the outcome
+ * @resets: queues added with vfio_ap_reset_batch_add(); emptied
+ *
+ * Resets that break queues change what guests may get: every guest is
+ * refreshed then, and the queues they lose by it are reset in turn.
+ *
+ * Context: cfg_lock held; sleeps.
+ * Return: the number of queues the resets withheld from guests.
+ */
+unsigned int vfio_ap_guest_run_resets(struct list_head *resets)
 {
 	struct vfio_ap_mdev *m;
+	unsigned int withheld;
 
 	vfio_ap_assert_cfg_locked();
-	if (!vfio_ap_reset_batch_run(resets))
-		return;
+	withheld = vfio_ap_reset_batch_run(resets);
+	if (!withheld)
+		return 0;
 
 	for (m = vfio_ap_mdev_first(); m; m = vfio_ap_mdev_next(m))
 		vfio_ap_guest_refresh(m, resets);
 	/* A second round of failures waits for the next event. */
-	vfio_ap_reset_batch_run(resets);
+	return withheld + vfio_ap_reset_batch_run(resets);
 }
 
 /**
@@ -191,7 +202,7 @@ void vfio_ap_guest_apply(struct vfio_ap_mdev *m)
 
 	vfio_ap_assert_cfg_locked();
 	vfio_ap_guest_refresh(m, &resets);
-	vfio_ap_run_resets(&resets);
+	vfio_ap_guest_run_resets(&resets);
 }
 
 /* Whether a host change of the resources in @changed can concern @m. */
@@ -231,7 +242,7 @@ void vfio_ap_guest_apply_affected(const struct vfio_ap_apcb *changed)
 		m->refresh_pending = false;
 		vfio_ap_guest_refresh(m, &resets);
 	}
-	vfio_ap_run_resets(&resets);
+	vfio_ap_guest_run_resets(&resets);
 }
 
 /**
@@ -379,7 +390,7 @@ void vfio_ap_guest_detach(struct vfio_ap_mdev *m)
 	mutex_unlock(&vfio_ap_drv.state_lock);
 
 	vfio_ap_guest_collect_queues(m, &resets);
-	vfio_ap_run_resets(&resets);
+	vfio_ap_guest_run_resets(&resets);
 
 	/* Interrupts a failed reset could not confirm off. */
 	mutex_lock(&vfio_ap_drv.state_lock);
@@ -402,7 +413,7 @@ void vfio_ap_guest_reset(struct vfio_ap_mdev *m)
 
 	mutex_lock(&vfio_ap_drv.cfg_lock);
 	vfio_ap_guest_collect_queues(m, &resets);
-	vfio_ap_run_resets(&resets);
+	vfio_ap_guest_run_resets(&resets);
 	mutex_unlock(&vfio_ap_drv.cfg_lock);
 }
 

@@ -820,6 +820,41 @@ static void vfio_ap_mig_unrestore(struct vfio_ap_mdev *m,
 }
 
 /*
+ * The queues whose interrupts come back start from a reset, as after the
+ * open: one that came into the host since then was reset by the AP bus,
+ * which turned its own interrupts on, and AQIC would find them on.  The
+ * target's guest has not run, so the reset takes nothing from it.  A
+ * reset that fails withholds its queue, which the record's check then
+ * names.
+ */
+static int vfio_ap_mig_reset_irq_queues(struct vfio_ap_mdev *m, const u8 *rec)
+{
+	const struct vfio_ap_mig_header *hdr = (const void *)rec;
+	const struct vfio_ap_mig_queue *e, *end;
+	struct vfio_ap_queue *q;
+	unsigned int withheld;
+	LIST_HEAD(resets);
+	u16 qid;
+
+	e = (const void *)(rec + vfio_ap_mig_record_len(0));
+	end = e + be32_to_cpu(hdr->nr_queues);
+	mutex_lock(&vfio_ap_drv.cfg_lock);
+	for (; e < end; e++) {
+		if (!(e->irq_flags & VFIO_AP_MIG_IRQ_ON))
+			continue;
+		qid = be16_to_cpu(e->apqn);
+		q = vfio_ap_queue_lookup(vfio_ap_qid_apid(qid),
+					 vfio_ap_qid_apqi(qid));
+		if (q && vfio_ap_queue_owner(q) == m)
+			vfio_ap_reset_batch_add(&resets, q);
+	}
+	withheld = vfio_ap_guest_run_resets(&resets);
+	mutex_unlock(&vfio_ap_drv.cfg_lock);
+
+	return withheld ? vfio_ap_mig_check_record(m, rec) : 0;
+}
+
+/*
  * Interrupts back on as the source guest had them, all or none: a queue
  * that refuses turns off those enabled before it.
  */
@@ -876,7 +911,9 @@ static int vfio_ap_mig_load(struct vfio_ap_mdev *m)
 	if (ret)
 		return ret;
 
-	ret = vfio_ap_mig_restore_irqs(m, f->buf);
+	ret = vfio_ap_mig_reset_irq_queues(m, f->buf);
+	if (!ret)
+		ret = vfio_ap_mig_restore_irqs(m, f->buf);
 	if (ret) {
 		mutex_lock(&f->lock);
 		f->err = ret;

@@ -264,6 +264,7 @@ void vfio_ap_guest_refresh_later(struct vfio_ap_mdev *m);
 bool vfio_ap_guest_has_queue(const struct vfio_ap_mdev *m, ap_qid_t qid);
 void vfio_ap_guest_collect_queues(struct vfio_ap_mdev *m,
 				  struct list_head *resets);
+unsigned int vfio_ap_guest_run_resets(struct list_head *resets);
 int vfio_ap_guest_attach(struct vfio_ap_mdev *m, struct kvm *kvm);
 void vfio_ap_guest_detach(struct vfio_ap_mdev *m);
 void vfio_ap_guest_reset(struct vfio_ap_mdev *m);

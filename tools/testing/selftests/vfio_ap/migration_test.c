@@ -967,6 +967,36 @@ TEST_F(mig, interrupts_on_a_queue_that_came_back)
 	kvm_guest_destroy(&g2);
 }
 
+/* The reset before the interrupts come back fails: the queue is named. */
+TEST_F(mig, queue_reset_fails_before_its_interrupts)
+{
+	struct kvm_guest g2;
+	struct kvm_vdev b;
+	int werr;
+
+	kvm_guest_init(&g2);
+	kvm_vdev_init(&b);
+	move_with_irqs(_metadata, self, &g2, &b);
+	ASSERT_EQ(0, sim_write("fault", "05.0004 reset_fail=06"));
+	log_start(self);
+	EXPECT_EQ(-ENODEV, resume(_metadata, b.dev, self->stream, self->len,
+				  4096, &werr));
+	EXPECT_EQ(0, werr);
+	EXPECT_EQ(1, log_count(self, "reset of queue 05.0004 failed",
+			       "response code 0x06"));
+	EXPECT_EQ(1, log_count(self, "migration: queue 05.0004",
+			       "not usable"));
+	EXPECT_EQ(S_RESUMING, mig_get(b.dev));
+	expect_irqs_held(_metadata, &g2, GISC, 0);
+	EXPECT_EQ(0, ioctl(b.dev, VFIO_DEVICE_RESET));
+	kvm_vdev_close(&b);
+	kvm_guest_destroy(&g2);
+	/* withheld until bound again; the warning was read above */
+	ASSERT_EQ(0, queue_unbind_vfio(5, 4));
+	ASSERT_EQ(0, queue_bind_vfio(5, 4));
+	expect_status(_metadata, 5, 4, "assigned\n");
+}
+
 /* The second queue refuses AQIC on the target: the first goes off too. */
 TEST_F(mig, interrupts_all_or_none)
 {
