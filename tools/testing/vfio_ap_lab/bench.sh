@@ -36,12 +36,7 @@ bench_build() {
 }
 
 build_bench() {
-	local wd=$1
-	prepare_intree_tree "$wd/intree-src"
-	mkdir -p "$wd/bench-out"
-	make -s -C "$wd/intree-src/tools/testing/selftests/vfio_ap" \
-		ARCH=s390 CROSS_COMPILE=$CROSS OUTPUT="$wd/bench-out" \
-		"$wd/bench-out/vfio_ap_bench"
+	build_selftest_one "$1" "$1/bench-out" vfio_ap_bench
 }
 
 # min and median of each metric per module, ours/reference of the medians

@@ -15,7 +15,7 @@ set +e
 PASSED=0
 FAILED=0
 FAILURES=()
-STEPS=${CHECK_STEPS:-static docs kunit lab selftests dkms}
+STEPS=${CHECK_STEPS:-static docs kunit lab selftests two_hosts dkms}
 
 pass() { PASSED=$((PASSED + ${2:-1})); echo "check: PASS $1"; }
 fail() { FAILED=$((FAILED + ${2:-1})); FAILURES+=("$1"); echo "check: FAIL $1"; }
@@ -362,9 +362,33 @@ build_selftests() {
 	cp -a "$(qemu_s390x)" "$out/qemu"
 }
 
+# One binary $3 of the selftests directory into $2, as make sees fit
+# (bench.sh's workloads, the two hosts' VMM).
+build_selftest_one() {
+	local wd=$1 out=$2 t=$3
+	prepare_intree_tree "$wd/intree-src"
+	mkdir -p "$out"
+	make -s -C "$wd/intree-src/tools/testing/selftests/vfio_ap" \
+		ARCH=s390 CROSS_COMPILE=$CROSS OUTPUT="$out" "$out/$t"
+}
+
+# Kernel $1 and our module for it; then the selftests of tree directory
+# $2: all of them into $3 afresh, or only binary $4.
+selftests_prepare() {
+	local k=$1 wd=$2 out=$3 only=${4:-}
+	{ kernel_current "$(kernel_dir "$k")" ||
+	  with_lock build_kernel_locked "$k"; } &&
+		with_lock build_module_locked "$k" || return 1
+	if [ -n "$only" ]; then
+		with_lock build_selftest_one "$wd" "$out" "$only"
+	else
+		with_lock build_selftests "$wd" "$out"
+	fi
+}
+
 # Seconds each selftest binary takes on the debug kernel (measured; see
 # README), to balance the VMs; a binary not listed counts as 60.
-SELFTEST_COST="migration_test=107 irq_test=100 qemu_test=87 assign_test=64 format_test=49
+SELFTEST_COST="migration_test=125 irq_test=100 qemu_test=87 assign_test=64 format_test=49
 fuzz_test=47 stress_test=46 reset_test=45 kvm_test=35 hotplug_test=28
 mdev_test=17 filter_test=16 apmask_test=16 module_test=12 status_test=10
 why_test=30 parent_test=1"
@@ -450,10 +474,7 @@ step_selftests() {
 	out=$wd/selftests-out
 	log=$(mktemp)
 	# Kernel and module first: the VMs below must not both build them.
-	if ! { kernel_current "$(kernel_dir "$k")" ||
-	       with_lock build_kernel_locked "$k"; } > "$log" 2>&1 ||
-	   ! with_lock build_module_locked "$k" >> "$log" 2>&1 ||
-	   ! with_lock build_selftests "$wd" "$out" >> "$log" 2>&1; then
+	if ! selftests_prepare "$k" "$wd" "$out" > "$log" 2>&1; then
 		cat "$log"
 		fail "selftests: build"
 		rm -f "$log"
@@ -497,6 +518,55 @@ step_selftests() {
 	for ((i = 0; i < n; i++)); do
 		rm -rf "$out.$i"
 	done
+}
+
+# Two lab hosts at once (issue 10, item 4): two VMs, each with its own
+# AP simulator, joined by a virtio serial port whose ends QEMU connects
+# through a UNIX socket; a guest migrates from host A to host B over it.
+# B's adapters are accelerators of another type at first: B must refuse
+# the guest while A's keeps running untouched. Then B's administrator
+# puts in A's kind of card and the migration goes through
+# (selftests/vfio_ap/vfio_ap_two_hosts.c, which both VMs run).
+TWO_HOSTS_CONFIG="adapters=5-7 domains=4,0x47,0xab,0xff control_domains=4,0x47,0xab,0xff"
+TWO_HOSTS_PORT="-device virtio-serial-ccw -device virtserialport,chardev=link,name=lab.link"
+
+step_two_hosts() {
+	local wd out log d k=${SELFTEST_KERNEL:-debug} pa pb rc=0
+	wd=$(treedir)
+	out=$wd/two-hosts-out
+	log=$(mktemp)
+	if ! selftests_prepare "$k" "$wd" "$out" vfio_ap_two_hosts \
+		> "$log" 2>&1; then
+		cat "$log"
+		fail "two hosts: build"
+		rm -f "$log"
+		return
+	fi
+	rm -f "$log"
+	d=$(mktemp -d)
+	mkdir -p "$d/a" "$d/b"
+	cp "$out/vfio_ap_two_hosts" "$d/a/"
+	cp "$out/vfio_ap_two_hosts" "$d/b/"
+	echo source > "$d/a/role"
+	echo target > "$d/b/role"
+	# A listens; B connects, and retries until A's QEMU is up.
+	SIMCFG="$TWO_HOSTS_CONFIG type=14 mode=cca" LAB_PAYLOAD=$d/a \
+	LAB_QEMU_ARGS="-chardev socket,id=link,path=$d/link,server=on,wait=off $TWO_HOSTS_PORT" \
+		VM_TIMEOUT=900 vm_run "$k" project "$LAB/two_hosts_vm.sh" \
+		> "$d/a.out" 2>&1 &
+	pa=$!
+	SIMCFG="$TWO_HOSTS_CONFIG type=13 mode=accel" LAB_PAYLOAD=$d/b \
+	LAB_QEMU_ARGS="-chardev socket,id=link,path=$d/link,reconnect=1 $TWO_HOSTS_PORT" \
+		VM_TIMEOUT=900 vm_run "$k" project "$LAB/two_hosts_vm.sh" \
+		> "$d/b.out" 2>&1 &
+	pb=$!
+	wait $pa || rc=1
+	wait $pb || rc=1
+	cat "$d/a.out" "$d/b.out" > "$d/both.out"
+	steps_result two-hosts "two hosts" \
+		"a guest's migration from lab host A to lab host B, refused, then done ($k kernel)" \
+		"$d/both.out" $rc
+	rm -rf "$d"
 }
 
 # Selftests that make a quick smoke test of a module: the matrix device,

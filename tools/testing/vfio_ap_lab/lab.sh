@@ -634,6 +634,11 @@ vm_run() {
 		    -device virtio-9p-ccw,fsdev=src,mount_tag=src
 		    -fsdev local,id=run,path="$run",security_model=none
 		    -device virtio-9p-ccw,fsdev=run,mount_tag=lab)
+	# More devices, e.g. the serial link between two VMs of check.sh's
+	# two_hosts step; words without spaces.
+	local extra
+	read -r -a extra <<< "${LAB_QEMU_ARGS:-}"
+	qemu+=("${extra[@]}")
 	if [ "$shell" = 1 ]; then
 		"${qemu[@]}"
 		flock -u 8
