@@ -18,7 +18,7 @@ export KERNEL MODULE SCRIPT SIMCFG
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
 .PHONY: help modules deps kernel module demo check static docs kunit \
-	selftests coverage bench vm-run vm-shell admin-tools seed-migrate two-hosts clean
+	selftests coverage bench vm-run vm-shell admin-tools seed-migrate two-hosts qemu-migration clean
 
 help:
 	@echo "make demo       build everything, boot the lab VM, walk the admin flow"
@@ -32,6 +32,7 @@ help:
 	@echo "make admin-tools [MODULE=...] lszcrypt, mdevctl, virsh nodedev against the driver"
 	@echo "make seed-migrate [MODULE=...] virsh/QMP unplug, save/restore, plug of a vfio-ap guest"
 	@echo "make two-hosts  a guest migrates between two lab VMs (VFIO migration)"
+	@echo "make qemu-migration  real QEMU (the lab's patched build) migrates a vfio-ap guest"
 	@echo "make kernel     [KERNEL=plain|debug|cov] build the cached lab kernel"
 	@echo "make module     [KERNEL=...] build vfio_ap.ko against the lab kernel"
 	@echo "make modules    KDIR=... build against any configured s390 kernel"
@@ -65,6 +66,9 @@ seed-migrate:
 
 two-hosts:
 	@CHECK_STEPS=two_hosts $(CHECK)
+
+qemu-migration:
+	@CHECK_STEPS=qemu_migration $(CHECK)
 
 check:
 	@$(CHECK)

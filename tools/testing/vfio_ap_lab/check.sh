@@ -15,7 +15,7 @@ set +e
 PASSED=0
 FAILED=0
 FAILURES=()
-STEPS=${CHECK_STEPS:-static docs kunit lab selftests two_hosts dkms}
+STEPS=${CHECK_STEPS:-static docs kunit lab selftests two_hosts qemu_migration dkms}
 
 pass() { PASSED=$((PASSED + ${2:-1})); echo "check: PASS $1"; }
 fail() { FAILED=$((FAILED + ${2:-1})); FAILURES+=("$1"); echo "check: FAIL $1"; }
@@ -566,6 +566,43 @@ step_two_hosts() {
 	steps_result two-hosts "two hosts" \
 		"a guest's migration from lab host A to lab host B, refused, then done ($k kernel)" \
 		"$d/both.out" $rc
+	rm -rf "$d"
+}
+
+# A guest migrates with its vfio-ap device attached between two real
+# QEMUs (issue 10, item 5): the lab's QEMU 10 with qemu/*.patch (lab.sh
+# qemu_mig_s390x), driven through QMP by
+# selftests/vfio_ap/vfio_ap_qemu_migrate.c, each of whose cases counts.
+step_qemu_migration() {
+	local wd out log d k=${SELFTEST_KERNEL:-debug} qemu rc=0 np nf
+	wd=$(treedir)
+	out=$wd/qemu-migration-out
+	log=$(mktemp)
+	if ! qemu=$(qemu_mig_s390x 2> "$log") ||
+	   ! selftests_prepare "$k" "$wd" "$out" vfio_ap_qemu_migrate \
+		>> "$log" 2>&1; then
+		cat "$log"
+		fail "QEMU migration: build"
+		rm -f "$log"
+		return
+	fi
+	rm -f "$log"
+	d=$(mktemp -d)
+	mkdir -p "$d/payload"
+	cp "$out/vfio_ap_qemu_migrate" "$d/payload/"
+	cp -a "$qemu" "$d/payload/qemu-mig"
+	printf '#!/bin/sh\ncd /lab/payload && ./vfio_ap_qemu_migrate\n' > "$d/run.sh"
+	LAB_PAYLOAD=$d/payload VM_TIMEOUT=1200 vm_run "$k" project "$d/run.sh" \
+		> "$d/out" 2>&1 || rc=1
+	np=$(grep -cE '^ok [0-9]+ qmig\.' "$d/out")
+	nf=$(grep -cE '^not ok [0-9]+ qmig\.' "$d/out")
+	[ "$nf" -gt 0 ] || [ "$rc" -ne 0 ] || [ "$np" -eq 0 ] && cat "$d/out"
+	[ "$np" -gt 0 ] &&
+		pass "QEMU migration: $np cases, a guest migrated by real QEMU with vfio-ap attached ($k kernel)" "$np"
+	[ "$nf" -gt 0 ] && fail "QEMU migration: $nf cases" "$nf"
+	[ "$np" -gt 0 ] || [ "$nf" -gt 0 ] || fail "QEMU migration: no case ran"
+	[ "$rc" -eq 0 ] || [ "$nf" -gt 0 ] ||
+		fail "QEMU migration: VM run (exit status or kernel splat)"
 	rm -rf "$d"
 }
 

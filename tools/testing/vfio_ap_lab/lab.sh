@@ -20,7 +20,8 @@ KMAKE=(make -s ARCH=s390 CROSS_COMPILE=$CROSS)
 # Debian packages the lab needs on the build machine.
 PACKAGES=(gcc-s390x-linux-gnu linux-source-6.12 qemu-system-misc sparse
 	  flex bison bc libssl-dev libelf-dev cpio xz-utils kmod rsync
-	  python3 python3-docutils perl)
+	  python3 python3-docutils perl
+	  curl patch ninja-build pkg-config python3-venv)
 # ... and those whose recommendations it does not want (dkms recommends
 # the build machine's own kernel headers).
 PACKAGES_ALONE=(dkms)
@@ -456,6 +457,110 @@ qemu_s390x() {
 	echo "$d"
 }
 
+# QEMU 10 with the lab's patches (qemu/*.patch: vfio-ap registers for
+# VFIO migration), cross-built for s390x (issue 10, item 5). The source is
+# the upstream tarball Debian's qemu-system-s390x above is built from
+# (Debian's mirror has its orig.tar.xz; its debian.tar.xz is not served),
+# checked against the sha256 of bookworm-backports' Sources index. Only
+# qemu-system-s390x is built, KVM only (no TCG) and without optional
+# features, which takes about two minutes. The libraries and firmware
+# are Debian's (qemu_s390x), the binary ours. Keyed by source, patches
+# and configure options.
+QEMU_MIG_VERSION=10.0.2+ds
+QEMU_MIG_SHA256=0901da33844a331bf8b3602b9c1fbd178e60b737c8e3ade678255bd090c9b9f1
+QEMU_MIG_CONFIGURE="--python=/usr/bin/python3 --target-list=s390x-softmmu --disable-tcg --enable-kvm
+--without-default-features --disable-docs --disable-tools --disable-user
+--disable-guest-agent --disable-download --disable-install-blobs"
+# Build tools and s390x libraries QEMU wants: meson >= 1.5 and pycotap
+# from bookworm-backports (bookworm's meson is 1.0); the C library comes
+# from the cross toolchain, not from these.
+QEMU_MIG_BUILD_DEPS="libglib2.0-dev zlib1g-dev meson/bookworm-backports
+python3-pycotap/bookworm-backports"
+
+qemu_mig_s390x() {
+	local key d
+	key=$({ echo "$QEMU_MIG_VERSION $QEMU_MIG_SHA256 $QEMU_MIG_CONFIGURE"
+		cat "$LAB"/qemu/*.patch; } | sha256sum | cut -c1-12)
+	d=$CACHE/qemu-mig-$key
+	[ -x "$d/bin/qemu-system-s390x" ] || with_lock qemu_mig_build "$d" >&2 ||
+		die "building the lab's QEMU failed"
+	echo "$d"
+}
+
+# The s390x build dependencies, unpacked into $1/sysroot; meson and
+# pycotap (pure Python) importable from $1/python.
+qemu_mig_sysroot() {
+	local d=$1 p
+	s390x_apt "$d/apt"
+	apt-get "${APT_OPTS[@]}" -qq -y --no-install-recommends \
+		install --download-only $QEMU_MIG_BUILD_DEPS > /dev/null
+	mkdir -p "$d/sysroot" "$d/python"
+	for p in "$d"/apt/cache/archives/*.deb; do
+		case ${p##*/} in
+		libc6_*|libc6-dev_*|linux-libc-dev_*|libcrypt-dev_*|libnsl-dev_*|\
+		libtirpc-dev_*|libgcc-*|libstdc++*) continue ;;
+		esac
+		dpkg-deb -x "$p" "$d/sysroot"
+	done
+	cp -a "$d"/sysroot/usr/lib/python3/dist-packages/{mesonbuild,meson-*,pycotap*} \
+		"$d/python/"
+	cat > "$d/s390x-linux-gnu-pkg-config" <<-EOF
+	#!/bin/sh
+	PKG_CONFIG_SYSROOT_DIR=$d/sysroot \\
+	PKG_CONFIG_LIBDIR=$d/sysroot/usr/lib/s390x-linux-gnu/pkgconfig:$d/sysroot/usr/share/pkgconfig \\
+	exec pkg-config "\$@"
+	EOF
+	chmod +x "$d/s390x-linux-gnu-pkg-config"
+}
+
+qemu_mig_build() {
+	local out=$1 w src tar debian p
+	[ -x "$out/bin/qemu-system-s390x" ] && return 0
+	debian=$(qemu_s390x)
+	w=$CACHE/qemu-mig.tmp
+	rm -rf "$w"
+	mkdir -p "$w/build"
+	tar=$CACHE/qemu_$QEMU_MIG_VERSION.orig.tar.xz
+	if ! echo "$QEMU_MIG_SHA256  $tar" | sha256sum -c --status 2>/dev/null; then
+		log "fetching QEMU $QEMU_MIG_VERSION's source from Debian"
+		curl -sSf -o "$tar.tmp" \
+			"http://deb.debian.org/debian/pool/main/q/qemu/qemu_$QEMU_MIG_VERSION.orig.tar.xz" ||
+			return 1
+		echo "$QEMU_MIG_SHA256  $tar.tmp" | sha256sum -c --status ||
+			{ log "QEMU source: sha256 mismatch"; return 1; }
+		mv "$tar.tmp" "$tar"
+	fi
+	log "building QEMU $QEMU_MIG_VERSION with the lab's patches for s390x"
+	tar -C "$w" -xJf "$tar"
+	src=$(echo "$w"/qemu-*/)
+	for p in "$LAB"/qemu/*.patch; do
+		patch -s -d "$src" -p1 < "$p" || return 1
+	done
+	qemu_mig_sysroot "$w"
+	# shellcheck disable=SC2086 # the options are words
+	(cd "$w/build" &&
+	 export PATH=$w:$PATH PYTHONPATH=$w/python &&
+	 "$src/configure" --cross-prefix=$CROSS $QEMU_MIG_CONFIGURE \
+		--extra-cflags="-idirafter $w/sysroot/usr/include" \
+		--extra-ldflags="-Wl,-rpath-link=$w/sysroot/usr/lib/s390x-linux-gnu:$w/sysroot/lib/s390x-linux-gnu" \
+		> configure.log 2>&1 &&
+	 ninja -j"$JOBS" qemu-system-s390x > build.log 2>&1) || {
+		tail -n 40 "$w"/build/configure.log "$w"/build/build.log >&2
+		return 1
+	}
+	rm -rf "$out.tmp"
+	cp -a "$debian" "$out.tmp"
+	${CROSS}strip -o "$out.tmp/bin/qemu-system-s390x" "$w/build/qemu-system-s390x"
+	echo "$QEMU_MIG_VERSION + $(cd "$LAB/qemu" && ls ./*.patch | xargs -n1 basename | paste -sd' ')" \
+		> "$out.tmp/version"
+	mv "$out.tmp" "$out"
+	rm -rf "$w"
+	# builds of other patches or options are not used again
+	for p in "$CACHE"/qemu-mig-*; do
+		[ "$p" = "$out" ] || rm -rf "$p"
+	done
+}
+
 # libvirt and QEMU from bookworm-backports for s390x, every package of
 # their dependency closure unpacked into one root (issue 5): the VM's
 # libvirt.sh links it into its own / and runs libvirtd from it.
@@ -736,6 +841,7 @@ main() {
 	treedir) treedir ;;
 	initramfs) initramfs ;;
 	qemu-s390x) qemu_s390x ;;
+	qemu-mig-s390x) qemu_mig_s390x ;;
 	libvirt-s390x) libvirt_s390x ;;
 	admin-s390x) admin_s390x ;;
 	admin-tools) cmd_deps; LAB_PAYLOAD=$(admin_s390x) vm_run "${KERNEL:-plain}" \
