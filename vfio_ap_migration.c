@@ -266,6 +266,19 @@ static int vfio_ap_mig_check_entry(struct vfio_ap_mdev *m,
 	return 0;
 }
 
+/* The queue entries of a record whose header passed, and their end. */
+static const struct vfio_ap_mig_queue *vfio_ap_mig_entries(const u8 *rec)
+{
+	return (const void *)(rec + vfio_ap_mig_record_len(0));
+}
+
+static const struct vfio_ap_mig_queue *vfio_ap_mig_entries_end(const u8 *rec)
+{
+	const struct vfio_ap_mig_header *hdr = (const void *)rec;
+
+	return vfio_ap_mig_entries(rec) + be32_to_cpu(hdr->nr_queues);
+}
+
 /* A record whose header passed: entries match the APCB, one per APQN. */
 static int vfio_ap_mig_check_body(struct vfio_ap_mdev *m, const u8 *rec,
 				  struct vfio_ap_apcb *apcb)
@@ -378,7 +391,7 @@ static int vfio_ap_mig_check_queues(struct vfio_ap_mdev *m, const u8 *rec,
 	int ret;
 
 	vfio_ap_assert_cfg_locked();
-	e = (const void *)(rec + vfio_ap_mig_record_len(0));
+	e = vfio_ap_mig_entries(rec);
 	for_each_set_bit_inv(apid, apcb->apm, VFIO_AP_MAX_ADAPTERS) {
 		for_each_set_bit_inv(apqi, apcb->aqm, VFIO_AP_MAX_DOMAINS) {
 			why = vfio_ap_mig_queue_missing(m, apid, apqi);
@@ -829,17 +842,14 @@ static void vfio_ap_mig_unrestore(struct vfio_ap_mdev *m,
  */
 static int vfio_ap_mig_reset_irq_queues(struct vfio_ap_mdev *m, const u8 *rec)
 {
-	const struct vfio_ap_mig_header *hdr = (const void *)rec;
-	const struct vfio_ap_mig_queue *e, *end;
+	const struct vfio_ap_mig_queue *e, *end = vfio_ap_mig_entries_end(rec);
 	struct vfio_ap_queue *q;
 	unsigned int withheld;
 	LIST_HEAD(resets);
 	u16 qid;
 
-	e = (const void *)(rec + vfio_ap_mig_record_len(0));
-	end = e + be32_to_cpu(hdr->nr_queues);
 	mutex_lock(&vfio_ap_drv.cfg_lock);
-	for (; e < end; e++) {
+	for (e = vfio_ap_mig_entries(rec); e < end; e++) {
 		if (!(e->irq_flags & VFIO_AP_MIG_IRQ_ON))
 			continue;
 		qid = be16_to_cpu(e->apqn);
@@ -860,13 +870,11 @@ static int vfio_ap_mig_reset_irq_queues(struct vfio_ap_mdev *m, const u8 *rec)
  */
 static int vfio_ap_mig_restore_irqs(struct vfio_ap_mdev *m, const u8 *rec)
 {
-	const struct vfio_ap_mig_header *hdr = (const void *)rec;
-	const struct vfio_ap_mig_queue *first, *e, *end;
+	const struct vfio_ap_mig_queue *first = vfio_ap_mig_entries(rec);
+	const struct vfio_ap_mig_queue *e, *end = vfio_ap_mig_entries_end(rec);
 	u16 qid;
 	u8 rc;
 
-	first = (const void *)(rec + vfio_ap_mig_record_len(0));
-	end = first + be32_to_cpu(hdr->nr_queues);
 	for (e = first; e < end; e++) {
 		if (!(e->irq_flags & VFIO_AP_MIG_IRQ_ON))
 			continue;
