@@ -881,37 +881,57 @@ static void move_with_irqs(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, mig_set(b->dev, S_STOP, NULL));
 }
 
+/*
+ * The stream of move_with_irqs() into target @b: accepted, and both
+ * queues' interrupts on again in VM @g2, at the migrated guest addresses.
+ */
+static void expect_resumed_with_irqs(struct __test_metadata *_metadata,
+				     FIXTURE_DATA(mig) * self,
+				     struct kvm_guest *g2, struct kvm_vdev *b)
+{
+	struct sim_irq si;
+	int werr;
+
+	EXPECT_EQ(0, resume(_metadata, b->dev, self->stream, self->len, 4096,
+			    &werr));
+	EXPECT_EQ(0, werr);
+	expect_irqs_held(_metadata, g2, GISC, 2);
+	ASSERT_EQ(0, sim_irq_get(5, 4, &si));
+	EXPECT_TRUE(si.on);
+	EXPECT_EQ((unsigned int)GISC, si.gisc);
+	EXPECT_EQ(guest_phys_to_host(g2, NIB_GPA), si.nib);
+	ASSERT_EQ(0, sim_irq_get(6, 0xab, &si));
+	EXPECT_TRUE(si.on);
+	EXPECT_EQ(guest_phys_to_host(g2, NIB2_GPA), si.nib);
+}
+
+/* The target closes and its VM goes: nothing of the interrupts stays. */
+static void close_target(struct __test_metadata *_metadata,
+			 struct kvm_guest *g2, struct kvm_vdev *b)
+{
+	kvm_vdev_close(b);
+	EXPECT_EQ(0, pinned_pages());
+	EXPECT_EQ(0, sim_guest_irqs());
+	kvm_guest_destroy(g2);
+}
+
 TEST_F(mig, interrupts_follow_the_guest)
 {
 	struct kvm_guest g2;
 	struct kvm_vdev b;
 	struct sim_irq si;
-	int werr;
 
 	kvm_guest_init(&g2);
 	kvm_vdev_init(&b);
 	move_with_irqs(_metadata, self, &g2, &b);
-	EXPECT_EQ(0, resume(_metadata, b.dev, self->stream, self->len, 4096,
-			    &werr));
-	EXPECT_EQ(0, werr);
-	expect_irqs_held(_metadata, &g2, GISC, 2);
-	ASSERT_EQ(0, sim_irq_get(5, 4, &si));
-	EXPECT_TRUE(si.on);
-	EXPECT_EQ((unsigned int)GISC, si.gisc);
-	EXPECT_EQ(guest_phys_to_host(&g2, NIB_GPA), si.nib);
-	ASSERT_EQ(0, sim_irq_get(6, 0xab, &si));
-	EXPECT_TRUE(si.on);
-	EXPECT_EQ(guest_phys_to_host(&g2, NIB2_GPA), si.nib);
+	expect_resumed_with_irqs(_metadata, self, &g2, &b);
 	ASSERT_EQ(0, sim_irq_get(5, 0xab, &si));
 	EXPECT_FALSE(si.on);
 	/* the target guest can turn them off as its own */
 	ASSERT_EQ(0, mig_set(b.dev, S_RUNNING, NULL));
 	EXPECT_EQ(0U, aqic_rc(_metadata, &g2, 5, 4, AQIC_GR1_OFF, 0));
 	expect_irqs_held(_metadata, &g2, GISC, 1);
-	kvm_vdev_close(&b);
-	EXPECT_EQ(0, pinned_pages());
-	EXPECT_EQ(0, sim_guest_irqs());
-	kvm_guest_destroy(&g2);
+	close_target(_metadata, &g2, &b);
 }
 
 /*
@@ -944,8 +964,6 @@ TEST_F(mig, interrupts_on_a_queue_that_came_back)
 {
 	struct kvm_guest g2;
 	struct kvm_vdev b;
-	struct sim_irq si;
-	int werr;
 
 	kvm_guest_init(&g2);
 	kvm_vdev_init(&b);
@@ -953,18 +971,8 @@ TEST_F(mig, interrupts_on_a_queue_that_came_back)
 	ASSERT_EQ(0, sim_write("remove_adapter", "5"));
 	ASSERT_EQ(0, sim_write("add_adapter", "5"));
 	ASSERT_TRUE(ap_bus_irq_on(5, 4));
-	EXPECT_EQ(0, resume(_metadata, b.dev, self->stream, self->len, 4096,
-			    &werr));
-	EXPECT_EQ(0, werr);
-	expect_irqs_held(_metadata, &g2, GISC, 2);
-	ASSERT_EQ(0, sim_irq_get(5, 4, &si));
-	EXPECT_TRUE(si.on);
-	EXPECT_EQ((unsigned int)GISC, si.gisc);
-	EXPECT_EQ(guest_phys_to_host(&g2, NIB_GPA), si.nib);
-	kvm_vdev_close(&b);
-	EXPECT_EQ(0, pinned_pages());
-	EXPECT_EQ(0, sim_guest_irqs());
-	kvm_guest_destroy(&g2);
+	expect_resumed_with_irqs(_metadata, self, &g2, &b);
+	close_target(_metadata, &g2, &b);
 }
 
 /* The reset before the interrupts come back fails: the queue is named. */
