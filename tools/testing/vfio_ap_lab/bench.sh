@@ -151,20 +151,23 @@ main_bench() {
 	exit $rc
 }
 
-# bench.sh switch [alternate|ours|ref] [N]: module_switch.sh on the debug
-# kernel (issue 12, item 4): N loads in that order under host changes.
+# bench.sh switch [alternate|ours|ref] [N] [WORKLOAD...]: module_switch.sh
+# on the debug kernel (issue 12, item 4): N loads in that order under host
+# changes, each also running those workloads of vfio_ap_bench.
+# SWITCH_KERNEL=plain runs it where make bench runs (and the oops was seen).
 main_switch() {
-	local order=${1:-alternate} n=${2:-12} wd tmp rc
+	local order=${1:-alternate} n=${2:-12} k=${SWITCH_KERNEL:-debug} wd tmp rc
 	cmd_deps || exit 1
 	wd=$(treedir)
 	tmp=$(mktemp -d)
-	if ! bench_build "$wd" "$tmp/payload" debug > "$tmp/build.log" 2>&1; then
+	if ! bench_build "$wd" "$tmp/payload" "$k" > "$tmp/build.log" 2>&1; then
 		cat "$tmp/build.log"
 		exit 1
 	fi
 	echo "$order" > "$tmp/payload/order"
 	echo "$n" > "$tmp/payload/switches"
-	LAB_PAYLOAD=$tmp/payload vm_run debug none "$LAB/module_switch.sh"
+	shift 2 2>/dev/null && echo "$*" > "$tmp/payload/workloads"
+	LAB_PAYLOAD=$tmp/payload vm_run "$k" none "$LAB/module_switch.sh"
 	rc=$?
 	rm -rf "$tmp"
 	exit $rc

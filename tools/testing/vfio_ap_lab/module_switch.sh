@@ -13,6 +13,12 @@
 # remain: no AP bus driver, matrix bus or device, debugfs directory,
 # tracepoint events, symbols, queue still bound, or kernel thread.
 #
+# With WORKLOADS (the payload's "workloads" file: make bench's, e.g.
+# "host_change crycb"), each load also runs those workloads of
+# vfio_ap_bench after the churn, the load under which the reference's
+# oops was seen: 64 mdevs through host changes, guests with KVM. Their
+# timings and counts do not matter here, only what the kernel says.
+#
 # A kernel oops (oops=panic) ends the VM, and the runner prints it.
 #
 # Why it exists (issue 12): in one boot that switched eleven times
@@ -33,6 +39,7 @@ U1=5a1dc0de-0000-4000-8000-000000000001
 U2=5a1dc0de-0000-4000-8000-000000000002
 SWITCHES=$(cat $P/switches 2>/dev/null || echo 12)
 ORDER=$(cat $P/order 2>/dev/null || echo alternate)
+WORKLOADS=$(cat $P/workloads 2>/dev/null)
 NONE=0x0000000000000000000000000000000000000000000000000000000000000000
 
 fail() {
@@ -80,9 +87,8 @@ assign_churn() {
 	done 2>/dev/null
 }
 
-echo 'adapters=1-5 domains=1-4 control_domains=1-4' > $SIM/config ||
-	{ echo "module_switch: simulator configuration"; exit 1; }
-echo $NONE > /sys/bus/ap/apmask || { echo "module_switch: apmask"; exit 1; }
+# KVM guests of the workloads need PGSTE from their process's start.
+echo 1 > /proc/sys/vm/allocate_pgste
 
 i=0
 while [ $i -lt "$SWITCHES" ]; do
@@ -91,6 +97,10 @@ while [ $i -lt "$SWITCHES" ]; do
 	alternate) [ $((i % 2)) = 1 ] && mod=ours || mod=ref ;;
 	*) mod=$ORDER ;;
 	esac
+	# (again each time: the workloads leave their own host behind)
+	echo 'adapters=1-5 domains=1-4 control_domains=1-4' > $SIM/config ||
+		fail "simulator configuration"
+	echo $NONE > /sys/bus/ap/apmask || fail "apmask"
 	insmod $P/$mod.ko || fail "insmod"
 	echo $U1 > $TYPE/create || fail "create mdev"
 	for a in 1 2 3 4; do
@@ -103,6 +113,11 @@ while [ $i -lt "$SWITCHES" ]; do
 	wait $hc
 	for u in $U1 $U2; do
 		[ -e $MATRIX/$u ] && { echo 1 > $MATRIX/$u/remove || fail "remove $u"; }
+	done
+	for w in $WORKLOADS; do
+		# shellcheck disable=SC2046 # "reset:16" -> "reset 16"
+		$P/vfio_ap_bench $(echo "$w" | tr : ' ') > /tmp/w.out 2>&1
+		echo "module_switch: switch $i ($mod): workload $w ran (exit $?)"
 	done
 	rmmod vfio_ap || fail "rmmod"
 	left=$(leftovers)
