@@ -728,6 +728,8 @@ vm_run() {
 	# Lockdep needs no real parallelism to see an inverted lock order.
 	mem=1024 smp=2
 	[ "$flavour" = debug ] && mem=2048 smp=1
+	# LAB_SMP: another vCPU count, e.g. to tell a guest race from TCG's
+	smp=${LAB_SMP:-$smp}
 	# Emulation stretches time, so RCU gets longer before it cries stall.
 	cmdline="console=ttysclp0 facilities=12,15,65 panic=-1 oops=panic rcupdate.rcu_cpu_stall_timeout=120 ${LAB_CMDLINE:-$(sim_cmdline)}"
 	console=$run/console.log

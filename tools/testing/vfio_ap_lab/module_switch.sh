@@ -30,6 +30,18 @@
 # no lockdep, KASAN or kmemleak report; the oops did not recur. Run
 # "bench.sh switch ref N" to load the reference alone: an oops there
 # cannot be ours.
+#
+# On 2026-12-07, with make bench's workloads on the plain kernel (two
+# vCPUs), it came back twice, each time in the module loaded right after
+# the other one was unloaded, at the same address, and each time as code
+# that cannot run as written: our assign_adapter_store() ended in
+# kvm_arch_crypto_clear_masks(), which no assign path of ours calls
+# (load 25 of 80); the reference's vfio_ap_mdev_probe_queue() took an
+# "illegal operation" on a valid BRASL (load 6 of 40). That is the
+# previous module's code still running where the new one was loaded,
+# which points at TCG keeping translations of the unloaded module (no
+# vfio_ap code of either module can do this); LAB_SMP=1 runs the same
+# on one vCPU to tell.
 
 P=/lab/payload
 SIM=/sys/kernel/debug/ap_sim
