@@ -37,11 +37,17 @@
 # that cannot run as written: our assign_adapter_store() ended in
 # kvm_arch_crypto_clear_masks(), which no assign path of ours calls
 # (load 25 of 80); the reference's vfio_ap_mdev_probe_queue() took an
-# "illegal operation" on a valid BRASL (load 6 of 40). That is the
-# previous module's code still running where the new one was loaded,
-# which points at TCG keeping translations of the unloaded module (no
-# vfio_ap code of either module can do this); LAB_SMP=1 runs the same
-# on one vCPU to tell.
+# "illegal operation" on a valid BRASL (load 6 of 40). With LAB_SMP=1
+# (one vCPU, no multi-threaded TCG) the same illegal operation came at
+# load 44 of 60, at the same offset (+0x2c4, right after the call to
+# kvm_arch_crypto_set_masks returned): the failing 2-byte instruction
+# starts in the middle of an LGR, where only a stale return address, one
+# of the unloaded module's own calls, can lead. So the previous module's
+# code still runs where the new one was loaded: QEMU's TCG keeps its
+# translations of the unloaded module's text. No vfio_ap code, ours or
+# upstream's, can produce either oops, and no unload left anything
+# behind. Loads of modules at a reused address are not to be trusted in
+# the lab under such load; make bench's switches can hit it too.
 
 P=/lab/payload
 SIM=/sys/kernel/debug/ap_sim
